@@ -1,0 +1,108 @@
+use crate::globals::Globals;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum DataCommand {
+    /// Print a dataset's statistics (nodes, edges, features, classes, label counts...).
+    Info(InfoArgs),
+    /// Download a dataset from the Hugging Face hub into the local cache and verify it.
+    Pull(PullArgs),
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// cora, citeseer, pubmed, mnist, fashion-mnist, frey, or the path of an edge-list file.
+    pub name: String,
+    /// Node-feature file for an edge-list graph (`id,f1,f2,...` per line).
+    #[arg(long)]
+    pub node_features: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct PullArgs {
+    /// Dataset to download: cora, citeseer or pubmed.
+    pub name: String,
+    /// Hub dataset repository (default: the documented one for this dataset).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Revision (branch, tag or commit) to download.
+    #[arg(long)]
+    pub revision: Option<String>,
+}
+
+pub fn run(cmd: DataCommand, g: &Globals) -> anyhow::Result<()> {
+    match cmd {
+        DataCommand::Info(a) => info(a, g),
+        DataCommand::Pull(a) => pull(a, g),
+    }
+}
+
+fn info(a: InfoArgs, g: &Globals) -> anyhow::Result<()> {
+    let src = g.source();
+    let lower = a.name.to_ascii_lowercase();
+    if vgae_data::images::NAMES.contains(&lower.as_str()) {
+        let (text, json) = vgae_data::images::describe(&src, &lower)?;
+        if a.json {
+            println!("{json}");
+        } else {
+            println!("{text}");
+        }
+        return Ok(());
+    }
+    let graph = match &a.node_features {
+        Some(f) => vgae_data::edgelist::load(
+            std::path::Path::new(&a.name),
+            &vgae_data::edgelist::EdgeListOptions {
+                features: Some(f.clone()),
+            },
+        )?,
+        None => src.load_graph(&a.name)?,
+    };
+    let i = graph.info();
+    if a.json {
+        println!("{}", serde_json::to_string(&i)?);
+    } else {
+        println!("dataset            {}", i.name);
+        println!("nodes              {}", i.nodes);
+        println!("undirected edges   {}", i.edges);
+        println!("features           {}", i.features);
+        println!("feature nnz        {}", i.feature_nnz);
+        println!("classes            {}", i.classes);
+        println!("label counts       {:?}", i.label_counts);
+        println!("isolated nodes     {}", i.isolated_nodes);
+        println!("self-loops dropped {}", i.self_loops_dropped);
+        println!("fingerprint        {}", i.fingerprint);
+        if let Some(n) = &i.note {
+            println!("note               {n}");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "hub")]
+fn pull(a: PullArgs, _g: &Globals) -> anyhow::Result<()> {
+    let spec =
+        vgae_data::hub::HubSpec::for_dataset(&a.name, a.repo.as_deref(), a.revision.as_deref())?;
+    let dir = vgae_data::hub::pull(&spec)
+        .with_context(|| format!("pulling '{}' from {}", a.name, spec.repo))?;
+    let graph = vgae_data::planetoid::load_dir(&a.name.to_ascii_lowercase(), &dir)?;
+    let i = graph.info();
+    println!(
+        "{}: {} nodes, {} edges, verified, cached in {}",
+        i.name,
+        i.nodes,
+        i.edges,
+        dir.display()
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "hub"))]
+fn pull(_a: PullArgs, _g: &Globals) -> anyhow::Result<()> {
+    anyhow::bail!("this binary was built without the hub feature (cargo build --features hub)")
+}

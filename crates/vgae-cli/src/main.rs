@@ -1,0 +1,60 @@
+//! `vgae`: variational autoencoders on graphs (GAE / VGAE) and images (VAE), built on Candle.
+
+mod data_cmd;
+mod globals;
+mod reproduce_cmd;
+mod split_cmd;
+mod train_cmd;
+mod vae_cmd;
+
+use clap::{Parser, Subcommand};
+use globals::Globals;
+
+#[derive(Parser)]
+#[command(
+    name = "vgae",
+    version,
+    about = "Variational graph autoencoders (Kipf & Welling 2016) and VAEs (Kingma & Welling 2014) on Candle"
+)]
+struct Cli {
+    #[command(flatten)]
+    globals: Globals,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and download datasets.
+    #[command(subcommand)]
+    Data(data_cmd::DataCommand),
+    /// Make and audit link-prediction edge splits.
+    #[command(subcommand)]
+    Split(split_cmd::SplitCommand),
+    /// Train GAE / VGAE on a graph and report validation / test AUC and AP.
+    Train(train_cmd::TrainArgs),
+    /// Reproduce the paper's tables over several seeds.
+    #[command(subcommand)]
+    Reproduce(reproduce_cmd::ReproduceCommand),
+    /// Train and evaluate VAEs on images (MNIST, Fashion-MNIST, Frey Face).
+    #[command(subcommand)]
+    Vae(vae_cmd::VaeCommand),
+    /// Draw samples from a trained VAE checkpoint into a PNG grid.
+    Sample(vae_cmd::SampleArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data(c) => data_cmd::run(c, &cli.globals),
+        Command::Split(c) => split_cmd::run(c, &cli.globals),
+        Command::Train(a) => train_cmd::run(a, &cli.globals),
+        Command::Reproduce(c) => reproduce_cmd::run(c, &cli.globals),
+        Command::Vae(c) => vae_cmd::run(c, &cli.globals),
+        Command::Sample(a) => vae_cmd::sample(a, &cli.globals),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,141 @@
+//! Checkpoints: one safetensors file with named tensors (parameters, optimiser state) and string metadata
+//! (config, epoch, RNG state, format version), written atomically.
+
+use crate::{Error, Result};
+use candle_core::{DType, Device, Tensor};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use std::collections::HashMap;
+use std::path::Path;
+
+pub const FORMAT_KEY: &str = "format";
+
+pub struct Checkpoint {
+    pub tensors: HashMap<String, Tensor>,
+    pub metadata: HashMap<String, String>,
+}
+
+fn host_bytes(t: &Tensor) -> Result<(Dtype, Vec<u8>)> {
+    let t = t.flatten_all()?;
+    Ok(match t.dtype() {
+        DType::F32 => (
+            Dtype::F32,
+            t.to_vec1::<f32>()?
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+        ),
+        DType::F64 => (
+            Dtype::F64,
+            t.to_vec1::<f64>()?
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+        ),
+        DType::U32 => (
+            Dtype::U32,
+            t.to_vec1::<u32>()?
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+        ),
+        DType::I64 => (
+            Dtype::I64,
+            t.to_vec1::<i64>()?
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+        ),
+        d => return Err(Error::msg(format!("cannot checkpoint a {d:?} tensor"))),
+    })
+}
+
+/// Writes `tensors` and `metadata` to `path` through a temporary file, fsync and rename.
+pub fn save(
+    path: &Path,
+    tensors: &[(String, Tensor)],
+    metadata: &HashMap<String, String>,
+) -> Result<()> {
+    let bufs = tensors
+        .iter()
+        .map(|(n, t)| Ok((n.clone(), host_bytes(t)?, t.dims().to_vec())))
+        .collect::<Result<Vec<_>>>()?;
+    let views = bufs
+        .iter()
+        .map(|(n, (dt, b), shape)| {
+            Ok((
+                n.clone(),
+                TensorView::new(*dt, shape.clone(), b).map_err(|e| Error::msg(e.to_string()))?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bytes = safetensors::tensor::serialize(views, Some(metadata.clone()))
+        .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+    vgae_data::split::atomic_write(path, &bytes)?;
+    Ok(())
+}
+
+/// Reads a checkpoint; a truncated or corrupt file is an error naming it.
+pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bad = |m: String| Error::msg(format!("{}: not a valid checkpoint: {m}", path.display()));
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let mut tensors = HashMap::new();
+    for (name, view) in st.tensors() {
+        let dt = match view.dtype() {
+            Dtype::F32 => DType::F32,
+            Dtype::F64 => DType::F64,
+            Dtype::U32 => DType::U32,
+            Dtype::I64 => DType::I64,
+            d => return Err(bad(format!("tensor '{name}' has unsupported dtype {d:?}"))),
+        };
+        let t = Tensor::from_raw_buffer(view.data(), dt, view.shape(), device)
+            .map_err(|e| bad(format!("tensor '{name}': {e}")))?;
+        tensors.insert(name, t);
+    }
+    Ok(Checkpoint {
+        tensors,
+        metadata: header.metadata().clone().unwrap_or_default(),
+    })
+}
+
+/// Checks that a checkpoint holds exactly the expected parameters with the expected shapes; the error lists
+/// every missing, unexpected and mis-shaped tensor.
+pub fn check_params(
+    path: &Path,
+    ck: &Checkpoint,
+    expected: &[(String, Vec<usize>)],
+    ignore_prefix: &str,
+) -> Result<()> {
+    let mut problems = Vec::new();
+    for (name, shape) in expected {
+        match ck.tensors.get(name) {
+            None => problems.push(format!("missing tensor '{name}' {shape:?}")),
+            Some(t) if t.dims() != shape.as_slice() => problems.push(format!(
+                "tensor '{name}' has shape {:?}, expected {shape:?}",
+                t.dims()
+            )),
+            _ => {}
+        }
+    }
+    let mut extra: Vec<&String> = ck
+        .tensors
+        .keys()
+        .filter(|k| !k.starts_with(ignore_prefix) && !expected.iter().any(|(n, _)| n == *k))
+        .collect();
+    extra.sort();
+    problems.extend(
+        extra
+            .into_iter()
+            .map(|k| format!("unexpected tensor '{k}'")),
+    );
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::msg(format!(
+            "{}: checkpoint does not fit this model: {}",
+            path.display(),
+            problems.join("; ")
+        )))
+    }
+}

@@ -1,0 +1,17 @@
+//! Graph autoencoders (Kipf & Welling 2016): GCN encoder, inner-product decoder, losses and training.
+
+pub mod decoder;
+pub mod encoder;
+pub mod gram;
+pub mod loss;
+pub mod model;
+pub mod norm;
+pub mod paper;
+pub mod run;
+pub mod sparse;
+pub mod train;
+
+pub use decoder::InnerProductDecoder;
+pub use encoder::{Encoded, GcnEncoder, Input};
+pub use model::{GraphAutoencoder, LossKind, ModelKind};
+pub use train::{EpochRecord, GraphRunResult, GraphTrainConfig, GraphTrainer};

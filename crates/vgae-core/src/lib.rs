@@ -1,0 +1,13 @@
+//! Candle models, losses, metrics, optimisers and training loops for VAEs on images and GAE / VGAE on graphs.
+
+pub mod checkpoint;
+pub mod device;
+pub mod error;
+pub mod graph;
+pub mod metrics;
+pub mod optim;
+pub mod plot;
+pub mod rng;
+pub mod vae;
+
+pub use error::{Error, Result};

@@ -1,0 +1,66 @@
+use super::{grad, restore, Optimizer, Params};
+use crate::Result;
+use candle_core::backprop::GradStore;
+use candle_core::Tensor;
+use std::collections::HashMap;
+
+/// Adagrad as in `torch.optim.Adagrad` (no decay, initial accumulator 0).
+pub struct Adagrad {
+    params: Params,
+    pub lr: f64,
+    pub eps: f64,
+    sum: Vec<Tensor>,
+    t: u64,
+}
+
+impl Adagrad {
+    pub fn new(params: Params, lr: f64) -> Result<Self> {
+        let sum = params
+            .iter()
+            .map(|(_, v)| Ok(v.zeros_like()?))
+            .collect::<Result<_>>()?;
+        Ok(Adagrad {
+            params,
+            lr,
+            eps: 1e-10,
+            sum,
+            t: 0,
+        })
+    }
+}
+
+impl Optimizer for Adagrad {
+    fn step(&mut self, grads: &GradStore) -> Result<()> {
+        self.t += 1;
+        for (i, (name, var)) in self.params.iter().enumerate() {
+            let Some(g) = grad(grads, name, var)? else {
+                continue;
+            };
+            let sum = (&self.sum[i] + g.sqr()?)?;
+            let update = (g / (sum.sqrt()? + self.eps)?)?;
+            var.set(&(var.as_tensor() - (update * self.lr)?)?)?;
+            self.sum[i] = sum;
+        }
+        Ok(())
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    fn state(&self) -> Vec<(String, Tensor)> {
+        self.params
+            .iter()
+            .zip(&self.sum)
+            .map(|((n, _), s)| (format!("{n}.sum"), s.clone()))
+            .collect()
+    }
+
+    fn load_state(&mut self, tensors: &HashMap<String, Tensor>, steps: u64) -> Result<()> {
+        for (i, (n, _)) in self.params.iter().enumerate() {
+            self.sum[i] = restore(tensors, &format!("{n}.sum"), &self.sum[i])?;
+        }
+        self.t = steps;
+        Ok(())
+    }
+}

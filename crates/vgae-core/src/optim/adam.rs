@@ -1,0 +1,82 @@
+use super::{grad, restore, Optimizer, Params};
+use crate::Result;
+use candle_core::backprop::GradStore;
+use candle_core::Tensor;
+use std::collections::HashMap;
+
+/// Adam (Kingma & Ba) as in `torch.optim.Adam` with no weight decay.
+pub struct Adam {
+    params: Params,
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    m: Vec<Tensor>,
+    v: Vec<Tensor>,
+    t: u64,
+}
+
+impl Adam {
+    pub fn new(params: Params, lr: f64) -> Result<Self> {
+        let zeros = |p: &Params| -> Result<Vec<Tensor>> {
+            p.iter().map(|(_, v)| Ok(v.zeros_like()?)).collect()
+        };
+        Ok(Adam {
+            m: zeros(&params)?,
+            v: zeros(&params)?,
+            params,
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            t: 0,
+        })
+    }
+}
+
+impl Optimizer for Adam {
+    fn step(&mut self, grads: &GradStore) -> Result<()> {
+        self.t += 1;
+        let bc1 = 1.0 - self.beta1.powi(self.t as i32);
+        let bc2 = 1.0 - self.beta2.powi(self.t as i32);
+        for (i, (name, var)) in self.params.iter().enumerate() {
+            let Some(g) = grad(grads, name, var)? else {
+                continue;
+            };
+            let m = ((&self.m[i] * self.beta1)? + (g * (1.0 - self.beta1))?)?;
+            let v = ((&self.v[i] * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
+            let denom = ((&v / bc2)?.sqrt()? + self.eps)?;
+            let update = ((&m / bc1)? / denom)?;
+            var.set(&(var.as_tensor() - (update * self.lr)?)?)?;
+            self.m[i] = m;
+            self.v[i] = v;
+        }
+        Ok(())
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    fn state(&self) -> Vec<(String, Tensor)> {
+        self.params
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (n, _))| {
+                [
+                    (format!("{n}.exp_avg"), self.m[i].clone()),
+                    (format!("{n}.exp_avg_sq"), self.v[i].clone()),
+                ]
+            })
+            .collect()
+    }
+
+    fn load_state(&mut self, tensors: &HashMap<String, Tensor>, steps: u64) -> Result<()> {
+        for (i, (n, _)) in self.params.iter().enumerate() {
+            self.m[i] = restore(tensors, &format!("{n}.exp_avg"), &self.m[i])?;
+            self.v[i] = restore(tensors, &format!("{n}.exp_avg_sq"), &self.v[i])?;
+        }
+        self.t = steps;
+        Ok(())
+    }
+}

@@ -1,0 +1,57 @@
+//! Optimisers whose whole state is named tensors plus a step count, so a checkpoint can hold it and a
+//! resumed run continues bit for bit.
+
+mod adagrad;
+mod adam;
+
+pub use adagrad::Adagrad;
+pub use adam::Adam;
+
+use crate::{Error, Result};
+use candle_core::backprop::GradStore;
+use candle_core::{Tensor, Var};
+use std::collections::HashMap;
+
+pub trait Optimizer {
+    /// Applies one update from the gradients of the named parameters.
+    fn step(&mut self, grads: &GradStore) -> Result<()>;
+    /// Number of updates applied so far.
+    fn steps(&self) -> u64;
+    /// The state tensors, named `<param>.<slot>` (e.g. `encoder.conv1.weight.exp_avg`).
+    fn state(&self) -> Vec<(String, Tensor)>;
+    /// Restores state saved by [`Optimizer::state`].
+    fn load_state(&mut self, tensors: &HashMap<String, Tensor>, steps: u64) -> Result<()>;
+}
+
+/// Named parameters, in a fixed order.
+pub type Params = Vec<(String, Var)>;
+
+fn grad<'a>(grads: &'a GradStore, name: &str, v: &Var) -> Result<Option<&'a Tensor>> {
+    let g = grads.get(v.as_tensor());
+    if let Some(g) = g {
+        if g.shape() != v.shape() {
+            return Err(Error::msg(format!(
+                "gradient of {name} has shape {:?}, expected {:?}",
+                g.shape(),
+                v.shape()
+            )));
+        }
+    }
+    Ok(g)
+}
+
+fn restore(tensors: &HashMap<String, Tensor>, key: &str, like: &Tensor) -> Result<Tensor> {
+    let t = tensors.get(key).ok_or_else(|| {
+        Error::msg(format!(
+            "optimiser state '{key}' is missing from the checkpoint"
+        ))
+    })?;
+    if t.shape() != like.shape() {
+        return Err(Error::msg(format!(
+            "optimiser state '{key}' has shape {:?}, expected {:?}",
+            t.shape(),
+            like.shape()
+        )));
+    }
+    Ok(t.to_device(like.device())?.to_dtype(like.dtype())?)
+}

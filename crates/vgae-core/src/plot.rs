@@ -1,0 +1,167 @@
+//! PNG output without system fonts: line charts, scatter plots and image grids.
+
+use crate::{Error, Result};
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use std::path::Path;
+use std::sync::Once;
+
+/// One chart: a title, axis labels and named (x, y) series.
+pub struct Panel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+    /// Draw points instead of lines; a series' name picks its colour.
+    pub scatter: bool,
+}
+
+fn fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bundled DejaVu face is valid, so registration cannot fail.
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
+    });
+}
+
+fn perr(e: impl std::fmt::Display) -> Error {
+    Error::msg(format!("plotting failed: {e}"))
+}
+
+fn bounds(panel: &Panel) -> (f64, f64, f64, f64) {
+    let pts = panel
+        .series
+        .iter()
+        .flat_map(|(_, s)| s.iter())
+        .filter(|(x, y)| x.is_finite() && y.is_finite());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in pts {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x0 > x1 {
+        return (0.0, 1.0, 0.0, 1.0);
+    }
+    let pad = |a: f64, b: f64| {
+        if b - a < 1e-12 {
+            (a - 0.5, b + 0.5)
+        } else {
+            (a - 0.03 * (b - a), b + 0.03 * (b - a))
+        }
+    };
+    let (x0, x1) = pad(x0, x1);
+    let (y0, y1) = pad(y0, y1);
+    (x0, x1, y0, y1)
+}
+
+/// Draws the panels side by side into one PNG of `width` × `height` pixels per panel.
+pub fn charts(path: &Path, panels: &[Panel], width: u32, height: u32) -> Result<()> {
+    fonts();
+    let (w, h) = (width * panels.len().max(1) as u32, height);
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(perr)?;
+        let areas = root.split_evenly((1, panels.len().max(1)));
+        for (panel, area) in panels.iter().zip(areas) {
+            let (x0, x1, y0, y1) = bounds(panel);
+            let mut chart = ChartBuilder::on(&area)
+                .caption(&panel.title, ("sans-serif", 20))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(perr)?;
+            chart
+                .configure_mesh()
+                .x_desc(&panel.x_label)
+                .y_desc(&panel.y_label)
+                .label_style(("sans-serif", 13))
+                .draw()
+                .map_err(perr)?;
+            for (i, (name, pts)) in panel.series.iter().enumerate() {
+                let color = Palette99::pick(i).to_rgba();
+                let pts = pts
+                    .iter()
+                    .copied()
+                    .filter(|(x, y)| x.is_finite() && y.is_finite());
+                let drawn = if panel.scatter {
+                    chart
+                        .draw_series(pts.map(|p| Circle::new(p, 2, color.filled())))
+                        .map_err(perr)?
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                        .map_err(perr)?
+                };
+                drawn.label(name.as_str()).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 4), (x + 14, y + 4)], color.filled())
+                });
+            }
+            if panel.series.len() > 1 || !panel.scatter {
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .label_font(("sans-serif", 13))
+                    .draw()
+                    .map_err(perr)?;
+            }
+        }
+        root.present().map_err(perr)?;
+    }
+    save_rgb(path, w, h, buf)
+}
+
+fn save_rgb(path: &Path, w: u32, h: u32, buf: Vec<u8>) -> Result<()> {
+    let img = image::RgbImage::from_raw(w, h, buf)
+        .ok_or_else(|| Error::msg("image buffer size mismatch"))?;
+    img.save(path)
+        .map_err(|e| Error::msg(format!("{}: cannot write PNG: {e}", path.display())))
+}
+
+/// Saves grayscale images (values in [0, 1], row-major `h × w` each) as a grid with `cols` columns,
+/// each image scaled up by `scale`.
+pub fn image_grid(
+    path: &Path,
+    images: &[Vec<f32>],
+    h: usize,
+    w: usize,
+    cols: usize,
+    scale: usize,
+) -> Result<()> {
+    let cols = cols.max(1);
+    let rows = images.len().div_ceil(cols).max(1);
+    let pad = 2;
+    let (cw, ch) = (w * scale + pad, h * scale + pad);
+    let (gw, gh) = (cols * cw + pad, rows * ch + pad);
+    let mut img = image::GrayImage::from_pixel(gw as u32, gh as u32, image::Luma([128]));
+    for (k, im) in images.iter().enumerate() {
+        if im.len() != h * w {
+            return Err(Error::msg(format!(
+                "image {k} has {} pixels, expected {}",
+                im.len(),
+                h * w
+            )));
+        }
+        let (ox, oy) = (pad + (k % cols) * cw, pad + (k / cols) * ch);
+        for y in 0..h * scale {
+            for x in 0..w * scale {
+                let v = im[(y / scale) * w + x / scale].clamp(0.0, 1.0);
+                img.put_pixel(
+                    (ox + x) as u32,
+                    (oy + y) as u32,
+                    image::Luma([(v * 255.0).round() as u8]),
+                );
+            }
+        }
+    }
+    img.save(path)
+        .map_err(|e| Error::msg(format!("{}: cannot write PNG: {e}", path.display())))
+}

@@ -1,0 +1,177 @@
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A sparse matrix in compressed sparse row form (row pointers, column indices, values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsrMatrix {
+    pub rows: usize,
+    pub cols: usize,
+    pub indptr: Vec<usize>, // [rows + 1]
+    pub indices: Vec<u32>,  // [nnz]
+    pub data: Vec<f32>,     // [nnz]
+}
+
+impl CsrMatrix {
+    pub fn nnz(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn row(&self, r: usize) -> (&[u32], &[f32]) {
+        let (a, b) = (self.indptr[r], self.indptr[r + 1]);
+        (&self.indices[a..b], &self.data[a..b])
+    }
+
+    /// Builds a CSR matrix from (row, col, value) triplets; duplicates are summed, columns sorted.
+    pub fn from_triplets(rows: usize, cols: usize, mut t: Vec<(u32, u32, f32)>) -> Self {
+        t.sort_unstable_by_key(|&(r, c, _)| (r, c));
+        let mut indptr = vec![0usize; rows + 1];
+        let mut indices = Vec::with_capacity(t.len());
+        let mut data: Vec<f32> = Vec::with_capacity(t.len());
+        let mut last: Option<(u32, u32)> = None;
+        for (r, c, v) in t {
+            if last == Some((r, c)) {
+                *data.last_mut().unwrap() += v;
+                continue;
+            }
+            last = Some((r, c));
+            indptr[r as usize + 1] += 1;
+            indices.push(c);
+            data.push(v);
+        }
+        for i in 0..rows {
+            indptr[i + 1] += indptr[i];
+        }
+        CsrMatrix {
+            rows,
+            cols,
+            indptr,
+            indices,
+            data,
+        }
+    }
+
+    /// The transpose, again in CSR form.
+    pub fn transpose(&self) -> Self {
+        let t = (0..self.rows)
+            .flat_map(|r| {
+                let (c, v) = self.row(r);
+                c.iter().zip(v).map(move |(&c, &v)| (c, r as u32, v))
+            })
+            .collect();
+        CsrMatrix::from_triplets(self.cols, self.rows, t)
+    }
+
+    /// An identity matrix.
+    pub fn identity(n: usize) -> Self {
+        CsrMatrix {
+            rows: n,
+            cols: n,
+            indptr: (0..=n).collect(),
+            indices: (0..n as u32).collect(),
+            data: vec![1.0; n],
+        }
+    }
+}
+
+/// A graph for link prediction: nodes `0..num_nodes`, undirected edges stored once with `u < v`.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub name: String,
+    pub num_nodes: usize,
+    /// Undirected edges, `u < v`, sorted, no duplicates, no self-loops.
+    pub edges: Vec<[u32; 2]>,
+    /// Node features `[num_nodes, d]`, if the dataset has them.
+    pub features: Option<CsrMatrix>,
+    /// Class label per node, `None` where the dataset gives none.
+    pub labels: Option<Vec<Option<u32>>>,
+    pub num_classes: usize,
+    /// Self-loop entries dropped while building the edge list.
+    pub self_loops_dropped: usize,
+    /// Where the data deviates from the original release (e.g. a reconstructed file), if anywhere.
+    pub note: Option<String>,
+}
+
+/// The summary `vgae data info` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphInfo {
+    pub name: String,
+    pub nodes: usize,
+    pub edges: usize,
+    pub features: usize,
+    pub feature_nnz: usize,
+    pub classes: usize,
+    pub label_counts: Vec<usize>,
+    pub isolated_nodes: usize,
+    pub self_loops_dropped: usize,
+    pub fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Graph {
+    /// Builds the sorted, deduplicated undirected edge list from any (u, v) pairs; returns it and the
+    /// number of self-loops dropped.
+    pub fn canonical_edges(pairs: impl IntoIterator<Item = (u32, u32)>) -> (Vec<[u32; 2]>, usize) {
+        let mut loops = 0;
+        let mut e: Vec<[u32; 2]> = pairs
+            .into_iter()
+            .filter_map(|(u, v)| {
+                if u == v {
+                    loops += 1;
+                    None
+                } else {
+                    Some([u.min(v), u.max(v)])
+                }
+            })
+            .collect();
+        e.sort_unstable();
+        e.dedup();
+        (e, loops)
+    }
+
+    pub fn degrees(&self) -> Vec<u32> {
+        let mut d = vec![0u32; self.num_nodes];
+        for &[u, v] in &self.edges {
+            d[u as usize] += 1;
+            d[v as usize] += 1;
+        }
+        d
+    }
+
+    /// A short hash of the node count and edge list: ties splits and checkpoints to their graph.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update((self.num_nodes as u64).to_le_bytes());
+        for e in &self.edges {
+            h.update(e[0].to_le_bytes());
+            h.update(e[1].to_le_bytes());
+        }
+        if let Some(f) = &self.features {
+            h.update((f.cols as u64).to_le_bytes());
+            h.update((f.nnz() as u64).to_le_bytes());
+        }
+        hex::encode(&h.finalize()[..8])
+    }
+
+    pub fn info(&self) -> GraphInfo {
+        let mut label_counts = vec![0usize; self.num_classes];
+        if let Some(l) = &self.labels {
+            for c in l.iter().flatten() {
+                label_counts[*c as usize] += 1;
+            }
+        }
+        GraphInfo {
+            name: self.name.clone(),
+            nodes: self.num_nodes,
+            edges: self.edges.len(),
+            features: self.features.as_ref().map_or(0, |f| f.cols),
+            feature_nnz: self.features.as_ref().map_or(0, |f| f.nnz()),
+            classes: self.num_classes,
+            label_counts,
+            isolated_nodes: self.degrees().iter().filter(|&&d| d == 0).count(),
+            self_loops_dropped: self.self_loops_dropped,
+            fingerprint: self.fingerprint(),
+            note: self.note.clone(),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Datasets, hub download, edge splits and negative sampling for vgae-rs.
+
+pub mod edgelist;
+pub mod error;
+pub mod graph;
+#[cfg(feature = "hub")]
+pub mod hub;
+pub mod idx;
+pub mod images;
+pub mod mat;
+pub mod pickle;
+pub mod planetoid;
+pub mod source;
+pub mod split;
+
+pub use error::{DataError, Result};
+pub use graph::{CsrMatrix, Graph, GraphInfo};
+pub use split::{EdgeSplit, SplitConfig};

@@ -1,0 +1,380 @@
+//! Leak-free edge splits for link prediction and their audit.
+//!
+//! Positives are the undirected edges, split into train / val / test. Negatives are drawn uniformly from
+//! non-edges of the *full* graph (no self-loops, no pair twice, val and test disjoint), so a model trained on
+//! `train_pos` never sees a held-out edge, not even as a negative.
+
+use crate::error::{DataError, Result};
+use crate::graph::Graph;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+pub const FORMAT: &str = "vgae-split/1";
+
+/// How held-out edges and negatives are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitMethod {
+    /// Kipf & Welling's `mask_test_edges`: shuffle, val first, then test; test negatives drawn before val.
+    Kipf,
+    /// PyG `RandomLinkSplit`: shuffle, train first, then val, then test; negatives drawn in one batch.
+    Pyg,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SplitConfig {
+    pub val_frac: f64,
+    pub test_frac: f64,
+    pub method: SplitMethod,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig {
+            val_frac: 0.05,
+            test_frac: 0.10,
+            method: SplitMethod::Kipf,
+        }
+    }
+}
+
+/// A link-prediction split. Every pair is stored as `[u, v]` with `u < v`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeSplit {
+    pub dataset: String,
+    pub fingerprint: String,
+    pub num_nodes: usize,
+    pub seed: u64,
+    pub config: SplitConfig,
+    pub train_pos: Vec<[u32; 2]>,
+    pub val_pos: Vec<[u32; 2]>,
+    pub val_neg: Vec<[u32; 2]>,
+    pub test_pos: Vec<[u32; 2]>,
+    pub test_neg: Vec<[u32; 2]>,
+}
+
+fn key(u: u32, v: u32) -> u64 {
+    let (a, b) = (u.min(v), u.max(v));
+    ((a as u64) << 32) | b as u64
+}
+
+/// Draws `k` distinct non-edges `u < v` that are not in `taken`, adding them to it.
+fn sample_negatives<R: Rng>(
+    n: usize,
+    k: usize,
+    taken: &mut HashSet<u64>,
+    rng: &mut R,
+) -> Vec<[u32; 2]> {
+    let mut out = Vec::with_capacity(k);
+    while out.len() < k {
+        let i = rng.random_range(0..n as u32);
+        let j = rng.random_range(0..n as u32);
+        if i != j && taken.insert(key(i, j)) {
+            out.push([i.min(j), i.max(j)]);
+        }
+    }
+    out
+}
+
+impl EdgeSplit {
+    /// Splits `g`'s edges. Fails when the graph has too few non-edges for the negatives asked for.
+    pub fn new<R: Rng>(g: &Graph, cfg: &SplitConfig, seed: u64, rng: &mut R) -> Result<EdgeSplit> {
+        let e = g.edges.len();
+        if !(0.0..1.0).contains(&cfg.val_frac)
+            || !(0.0..1.0).contains(&cfg.test_frac)
+            || cfg.val_frac + cfg.test_frac >= 1.0
+        {
+            return Err(DataError::Other(format!(
+                "split fractions val {} + test {} must be in [0, 1) and sum below 1",
+                cfg.val_frac, cfg.test_frac
+            )));
+        }
+        let n_val = (e as f64 * cfg.val_frac).floor() as usize;
+        let n_test = (e as f64 * cfg.test_frac).floor() as usize;
+        let non_edges = (g.num_nodes * g.num_nodes.saturating_sub(1) / 2).saturating_sub(e);
+        if n_val + n_test > non_edges / 2 {
+            return Err(DataError::Other(format!(
+                "graph '{}' has {non_edges} non-edges, too few for {} negatives",
+                g.name,
+                n_val + n_test
+            )));
+        }
+        let mut edges = g.edges.clone();
+        edges.shuffle(rng);
+        let mut taken: HashSet<u64> = g.edges.iter().map(|&[u, v]| key(u, v)).collect();
+        let (train_pos, val_pos, test_pos, val_neg, test_neg);
+        match cfg.method {
+            SplitMethod::Kipf => {
+                val_pos = edges[..n_val].to_vec();
+                test_pos = edges[n_val..n_val + n_test].to_vec();
+                train_pos = edges[n_val + n_test..].to_vec();
+                test_neg = sample_negatives(g.num_nodes, n_test, &mut taken, rng);
+                val_neg = sample_negatives(g.num_nodes, n_val, &mut taken, rng);
+            }
+            SplitMethod::Pyg => {
+                let n_train = e - n_val - n_test;
+                train_pos = edges[..n_train].to_vec();
+                val_pos = edges[n_train..n_train + n_val].to_vec();
+                test_pos = edges[n_train + n_val..].to_vec();
+                let mut neg = sample_negatives(g.num_nodes, n_val + n_test, &mut taken, rng);
+                test_neg = neg.split_off(n_val);
+                val_neg = neg;
+            }
+        }
+        let mut train_pos = train_pos;
+        train_pos.sort_unstable();
+        Ok(EdgeSplit {
+            dataset: g.name.clone(),
+            fingerprint: g.fingerprint(),
+            num_nodes: g.num_nodes,
+            seed,
+            config: cfg.clone(),
+            train_pos,
+            val_pos,
+            val_neg,
+            test_pos,
+            test_neg,
+        })
+    }
+
+    fn parts(&self) -> [(&'static str, &Vec<[u32; 2]>); 5] {
+        [
+            ("train_pos", &self.train_pos),
+            ("val_pos", &self.val_pos),
+            ("val_neg", &self.val_neg),
+            ("test_pos", &self.test_pos),
+            ("test_neg", &self.test_neg),
+        ]
+    }
+
+    /// Saves as safetensors: int64 `[k, 2]` tensors plus metadata (dataset fingerprint, seed, fractions).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bufs: Vec<(&str, Vec<u8>, usize)> = self
+            .parts()
+            .iter()
+            .map(|(name, v)| {
+                let bytes = v
+                    .iter()
+                    .flat_map(|p| p.iter().flat_map(|&x| (x as i64).to_le_bytes()))
+                    .collect();
+                (*name, bytes, v.len())
+            })
+            .collect();
+        let views = bufs
+            .iter()
+            .map(|(name, b, k)| {
+                Ok((
+                    name.to_string(),
+                    TensorView::new(Dtype::I64, vec![*k, 2], b)
+                        .map_err(|e| DataError::Other(e.to_string()))?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let meta: HashMap<String, String> = [
+            ("format", FORMAT.to_string()),
+            ("dataset", self.dataset.clone()),
+            ("fingerprint", self.fingerprint.clone()),
+            ("num_nodes", self.num_nodes.to_string()),
+            ("seed", self.seed.to_string()),
+            ("config", serde_json::to_string(&self.config).unwrap()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let bytes = safetensors::tensor::serialize(views, Some(meta))
+            .map_err(|e| DataError::invalid(path, e.to_string()))?;
+        atomic_write(path, &bytes)
+    }
+
+    pub fn load(path: &Path) -> Result<EdgeSplit> {
+        let bytes = crate::error::read_file(path)?;
+        Self::from_bytes(path, &bytes)
+    }
+
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<EdgeSplit> {
+        let bad = |m: String| DataError::invalid(path, m);
+        let (_, header) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let st = SafeTensors::deserialize(bytes)
+            .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let meta = header.metadata().clone().unwrap_or_default();
+        let field = |k: &str| {
+            meta.get(k)
+                .cloned()
+                .ok_or_else(|| bad(format!("metadata has no '{k}': not a vgae split file")))
+        };
+        let format = field("format")?;
+        if format != FORMAT {
+            return Err(bad(format!("split format '{format}', expected '{FORMAT}'")));
+        }
+        let num = |k: &str| -> Result<u64> {
+            field(k)?
+                .parse()
+                .map_err(|_| bad(format!("metadata '{k}' is not a number")))
+        };
+        let num_nodes = num("num_nodes")? as usize;
+        let pairs = |name: &str| -> Result<Vec<[u32; 2]>> {
+            let t = st
+                .tensor(name)
+                .map_err(|_| bad(format!("missing tensor '{name}'")))?;
+            if t.dtype() != Dtype::I64 || t.shape().len() != 2 || t.shape()[1] != 2 {
+                return Err(bad(format!(
+                    "tensor '{name}' is {:?} {:?}, expected I64 [k, 2]",
+                    t.dtype(),
+                    t.shape()
+                )));
+            }
+            t.data()
+                .chunks_exact(16)
+                .map(|c| {
+                    let a = i64::from_le_bytes(c[..8].try_into().unwrap());
+                    let b = i64::from_le_bytes(c[8..].try_into().unwrap());
+                    if a < 0 || b < 0 || a as usize >= num_nodes || b as usize >= num_nodes {
+                        return Err(bad(format!(
+                            "tensor '{name}' holds pair ({a}, {b}) outside 0..{num_nodes}"
+                        )));
+                    }
+                    Ok([a as u32, b as u32])
+                })
+                .collect()
+        };
+        Ok(EdgeSplit {
+            dataset: field("dataset")?,
+            fingerprint: field("fingerprint")?,
+            num_nodes,
+            seed: num("seed")?,
+            config: serde_json::from_str(&field("config")?)
+                .map_err(|e| bad(format!("metadata 'config': {e}")))?,
+            train_pos: pairs("train_pos")?,
+            val_pos: pairs("val_pos")?,
+            val_neg: pairs("val_neg")?,
+            test_pos: pairs("test_pos")?,
+            test_neg: pairs("test_neg")?,
+        })
+    }
+
+    /// A short hash of the split's pairs, recorded in checkpoints.
+    pub fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (name, v) in self.parts() {
+            h.update(name.as_bytes());
+            for p in v {
+                h.update(p[0].to_le_bytes());
+                h.update(p[1].to_le_bytes());
+            }
+        }
+        hex::encode(&h.finalize()[..8])
+    }
+
+    /// The graph with only the training edges: what the encoder and the loss may see.
+    pub fn train_graph(&self, g: &Graph) -> Graph {
+        Graph {
+            edges: self.train_pos.clone(),
+            ..g.clone()
+        }
+    }
+
+    /// Checks every property of a leak-free split against its graph; the error names the first violation.
+    pub fn audit(&self, g: &Graph) -> std::result::Result<(), String> {
+        if self.fingerprint != g.fingerprint() || self.num_nodes != g.num_nodes {
+            return Err(format!(
+                "split was made for dataset '{}' (fingerprint {}, {} nodes), not '{}' (fingerprint {}, {} nodes)",
+                self.dataset,
+                self.fingerprint,
+                self.num_nodes,
+                g.name,
+                g.fingerprint(),
+                g.num_nodes
+            ));
+        }
+        let edges: HashSet<u64> = g.edges.iter().map(|&[u, v]| key(u, v)).collect();
+        let mut seen: HashMap<u64, &str> = HashMap::new();
+        for (name, v) in self.parts() {
+            for &[a, b] in v {
+                if a as usize >= g.num_nodes || b as usize >= g.num_nodes {
+                    return Err(format!(
+                        "{name}: pair ({a}, {b}) outside 0..{}",
+                        g.num_nodes
+                    ));
+                }
+                if a == b {
+                    return Err(format!("{name}: self-loop ({a}, {a})"));
+                }
+                let is_pos = name.ends_with("_pos");
+                if is_pos != edges.contains(&key(a, b)) {
+                    let what = if is_pos {
+                        "is not an edge of the graph"
+                    } else {
+                        "is an edge of the graph"
+                    };
+                    return Err(format!("{name}: pair ({a}, {b}) {what}"));
+                }
+                if let Some(other) = seen.insert(key(a, b), name) {
+                    return Err(format!("{name}: pair ({a}, {b}) also appears in {other}"));
+                }
+            }
+        }
+        let n_pos = self.train_pos.len() + self.val_pos.len() + self.test_pos.len();
+        if n_pos != g.edges.len() {
+            return Err(format!(
+                "train/val/test positives hold {n_pos} edges, the graph has {}",
+                g.edges.len()
+            ));
+        }
+        let e = g.edges.len() as f64;
+        let want_val = (e * self.config.val_frac).floor() as usize;
+        let want_test = (e * self.config.test_frac).floor() as usize;
+        if self.val_pos.len() != want_val || self.test_pos.len() != want_test {
+            return Err(format!(
+                "val/test hold {}/{} edges, expected {want_val}/{want_test} for fractions {}/{}",
+                self.val_pos.len(),
+                self.test_pos.len(),
+                self.config.val_frac,
+                self.config.test_frac
+            ));
+        }
+        if self.val_neg.len() != self.val_pos.len() || self.test_neg.len() != self.test_pos.len() {
+            return Err(format!(
+                "negatives ({} val, {} test) do not match positives ({} val, {} test)",
+                self.val_neg.len(),
+                self.test_neg.len(),
+                self.val_pos.len(),
+                self.test_pos.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Writes through a temporary file in the same directory, then renames: a reader never sees half a file.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|s| s.to_str()).unwrap_or("out"),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        DataError::io(path, e)
+    })
+}
