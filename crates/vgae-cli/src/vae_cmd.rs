@@ -1,24 +1,311 @@
-//! `vgae vae ...` and `vgae sample`: placeholder until the VAE work lands.
+//! `vgae vae train|sweep` and `vgae sample`: VAEs on MNIST, Fashion-MNIST and Frey Face.
 
 use crate::globals::Globals;
+use anyhow::Context;
 use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use vgae_core::vae::run;
+use vgae_core::vae::train::{EpochMetrics, Progress, VaeData};
+use vgae_core::vae::{Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig};
 
 #[derive(Subcommand)]
 pub enum VaeCommand {
-    /// Train a VAE.
+    /// Train a VAE; writes a run directory (config.json, metrics.jsonl, curve.png, samples.png,
+    /// reconstructions.png, checkpoint.safetensors, summary.json; manifold.png and latent_scatter.png for z = 2).
     Train(TrainArgs),
+    /// The seed's experiment: one run per latent size, one PNG of all curves and a markdown table.
+    Sweep(SweepArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct CommonArgs {
+    /// mnist, fashion-mnist or frey.
+    #[arg(long, default_value = "mnist")]
+    pub dataset: String,
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// lecture (784-500-250 ReLU, torch init) or paper (500 tanh units, N(0, 0.01²) init).
+    #[arg(long, default_value = "lecture")]
+    pub arch: Arch,
+    /// Override the encoder's hidden sizes (comma-separated; the decoder mirrors them), e.g. 400,200.
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// bernoulli or gaussian (default: gaussian for frey, bernoulli otherwise).
+    #[arg(long)]
+    pub likelihood: Option<String>,
+    /// adagrad or adam.
+    #[arg(long, default_value = "adagrad")]
+    pub optimizer: OptimizerKind,
+    /// Learning rate (default: 0.01 for adagrad, 0.001 for adam).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Dynamic binarisation: a fresh Bernoulli draw of the training pixels every epoch.
+    #[arg(long)]
+    pub binarize: bool,
+    /// Importance samples for the IWAE log-likelihood bound after training (0 = skip).
+    #[arg(long, default_value_t = 1000)]
+    pub iwae_k: usize,
+    /// Number of test images for the IWAE bound.
+    #[arg(long, default_value_t = 1000)]
+    pub iwae_n: usize,
+    /// Train on the first N training images only (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub train_limit: usize,
+    /// Run directory (default: runs/vae/<dataset>-z<z>-seed<seed>, or runs/vae/<dataset>-sweep).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
-pub struct TrainArgs {}
-
-#[derive(Args)]
-pub struct SampleArgs {}
-
-pub fn run(_c: VaeCommand, _g: &Globals) -> anyhow::Result<()> {
-    anyhow::bail!("the VAE commands are not implemented yet")
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Latent dimensions.
+    #[arg(long, default_value_t = 20)]
+    pub z: usize,
 }
 
-pub fn sample(_a: SampleArgs, _g: &Globals) -> anyhow::Result<()> {
-    anyhow::bail!("vgae sample is not implemented yet")
+#[derive(Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Latent sizes, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "2,3,5,10,20,200")]
+    pub z: Vec<usize>,
+}
+
+#[derive(Args)]
+pub struct SampleArgs {
+    /// A VAE checkpoint (checkpoint.safetensors of a run directory).
+    pub checkpoint: PathBuf,
+    /// Number of samples.
+    #[arg(long, default_value_t = 64)]
+    pub n: usize,
+    /// Columns of the grid.
+    #[arg(long, default_value_t = 8)]
+    pub cols: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value = "samples.png")]
+    pub out: PathBuf,
+}
+
+pub fn run(c: VaeCommand, g: &Globals) -> anyhow::Result<()> {
+    match c {
+        VaeCommand::Train(a) => train(a, g),
+        VaeCommand::Sweep(a) => sweep(a, g),
+    }
+}
+
+fn configs(
+    c: &CommonArgs,
+    z: usize,
+    height: usize,
+    width: usize,
+) -> anyhow::Result<(VaeConfig, TrainConfig)> {
+    let dataset = c.dataset.to_ascii_lowercase();
+    let likelihood = match c.likelihood.as_deref() {
+        Some("bernoulli") => Likelihood::Bernoulli,
+        Some("gaussian") => Likelihood::Gaussian,
+        Some(o) => anyhow::bail!("--likelihood {o}: expected bernoulli or gaussian"),
+        None if dataset == "frey" => Likelihood::Gaussian,
+        None => Likelihood::Bernoulli,
+    };
+    let mut v = VaeConfig::new(c.arch, height, width, z, likelihood);
+    if let Some(h) = &c.hidden {
+        anyhow::ensure!(
+            !h.is_empty() && h.iter().all(|&x| x > 0),
+            "--hidden needs positive sizes"
+        );
+        v.hidden = h.clone();
+    }
+    let t = TrainConfig {
+        dataset,
+        epochs: c.epochs,
+        batch_size: c.batch_size,
+        lr: c.lr.unwrap_or(match c.optimizer {
+            OptimizerKind::Adagrad => 0.01,
+            OptimizerKind::Adam => 1e-3,
+        }),
+        optimizer: c.optimizer,
+        seed: c.seed,
+        binarize: c.binarize,
+        iwae_k: c.iwae_k,
+        iwae_n: c.iwae_n,
+        train_limit: c.train_limit,
+        ..TrainConfig::default()
+    };
+    anyhow::ensure!(t.batch_size > 0, "--batch-size must be positive");
+    Ok((v, t))
+}
+
+fn load_data(
+    c: &CommonArgs,
+    g: &Globals,
+    t: &TrainConfig,
+) -> anyhow::Result<(VaeData, candle_core::Device)> {
+    let dev = g.device()?;
+    let ds = vgae_data::images::load(&g.source(), &c.dataset)?;
+    let data = VaeData::new(&ds, t, &dev)?;
+    eprintln!(
+        "{}: {} training and {} test images of {}x{} from {}",
+        ds.name, data.n_train, data.n_test, ds.height, ds.width, ds.origin
+    );
+    Ok((data, dev))
+}
+
+/// A progress bar per epoch with the running −ELBO, and a line per finished epoch on stderr.
+struct Bar {
+    bar: Option<ProgressBar>,
+    label: String,
+}
+
+impl Progress for Bar {
+    fn epoch_start(&mut self, epoch: usize, steps: usize) {
+        let b = ProgressBar::new(steps as u64);
+        b.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b.set_prefix(format!("{}epoch {epoch}", self.label));
+        self.bar = Some(b);
+    }
+    fn run_start(&mut self, z: usize) {
+        self.label = format!("z={z} ");
+    }
+    fn step(&mut self, step: usize, running: f64) {
+        if let Some(b) = &self.bar {
+            b.set_position(step as u64);
+            b.set_message(format!("-ELBO {running:.2}"));
+        }
+    }
+    fn epoch_end(&mut self, m: &EpochMetrics) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        eprintln!(
+            "{}epoch {:>3}  train -ELBO {:8.3}  test -ELBO {:8.3} (recon {:.3}, KL {:.3})  {:.2} s",
+            self.label,
+            m.epoch,
+            m.train_neg_elbo,
+            m.test_neg_elbo,
+            m.test_recon,
+            m.test_kl,
+            m.seconds
+        );
+    }
+}
+
+fn train(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
+    let c = &a.common;
+    let (h, w) = if c.dataset.eq_ignore_ascii_case("frey") {
+        (28, 20)
+    } else {
+        (28, 28)
+    };
+    let (v, t) = configs(c, a.z, h, w)?;
+    let (data, _dev) = load_data(c, g, &t)?;
+    let v = VaeConfig {
+        input_dim: data.height * data.width,
+        height: data.height,
+        width: data.width,
+        ..v
+    };
+    let out = c.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!("runs/vae/{}-z{}-seed{}", t.dataset, v.z, t.seed))
+    });
+    let mut bar = Bar {
+        bar: None,
+        label: String::new(),
+    };
+    let s = run::train_run(&v, &t, &data, Some(&out), &mut bar)
+        .with_context(|| format!("training into {}", out.display()))?;
+    if c.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "dataset": s.dataset, "z": s.z, "epochs": s.epochs, "test_neg_elbo": s.test_neg_elbo,
+                "train_neg_elbo": s.train_neg_elbo, "iwae_nll": s.iwae_nll, "iwae_k": s.iwae_k,
+                "iwae_images": s.iwae_images, "train_seconds": s.train_seconds, "epoch_seconds": s.epoch_seconds,
+                "out": out,
+            })
+        );
+    } else {
+        println!("run directory     {}", out.display());
+        println!(
+            "test -ELBO        {:.3} nats per image after {} epochs",
+            s.test_neg_elbo, s.epochs
+        );
+        if let (Some(nll), Some(k), Some(n)) = (s.iwae_nll, s.iwae_k, s.iwae_images) {
+            println!("IWAE -log p(x)    {nll:.3} nats (k = {k}, first {n} test images)");
+        }
+        println!(
+            "training time     {:.1} s ({:.2} s per epoch)",
+            s.train_seconds,
+            s.train_seconds / s.epochs.max(1) as f64
+        );
+    }
+    Ok(())
+}
+
+fn sweep(a: SweepArgs, g: &Globals) -> anyhow::Result<()> {
+    let c = &a.common;
+    anyhow::ensure!(
+        !a.z.is_empty() && a.z.iter().all(|&z| z > 0),
+        "--z needs positive latent sizes"
+    );
+    let (h, w) = if c.dataset.eq_ignore_ascii_case("frey") {
+        (28, 20)
+    } else {
+        (28, 28)
+    };
+    let (v, t) = configs(c, a.z[0], h, w)?;
+    let (data, _dev) = load_data(c, g, &t)?;
+    let v = VaeConfig {
+        input_dim: data.height * data.width,
+        height: data.height,
+        width: data.width,
+        ..v
+    };
+    let out = c
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("runs/vae/{}-sweep", t.dataset)));
+    let mut bar = Bar {
+        bar: None,
+        label: String::new(),
+    };
+    let s = run::sweep(&v, &t, &a.z, &data, &out, &mut bar)?;
+    let table = run::sweep_table(&s);
+    if c.json {
+        let rows: Vec<_> = s
+            .iter()
+            .map(|e| serde_json::json!({"z": e.z, "train_neg_elbo": e.summary.train_neg_elbo, "test_neg_elbo": e.summary.test_neg_elbo, "iwae_nll": e.summary.iwae_nll, "train_seconds": e.summary.train_seconds}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"dataset": t.dataset, "epochs": t.epochs, "runs": rows, "out": out})
+        );
+    } else {
+        println!("{table}");
+        println!("curves: {}", out.join("sweep.png").display());
+    }
+    Ok(())
+}
+
+pub fn sample(a: SampleArgs, g: &Globals) -> anyhow::Result<()> {
+    let dev = g.device()?;
+    anyhow::ensure!(a.n > 0, "--n must be positive");
+    run::sample_checkpoint(&a.checkpoint, a.n, a.seed, a.cols, &a.out, &dev)?;
+    println!("{} samples written to {}", a.n, a.out.display());
+    Ok(())
 }

@@ -1,0 +1,143 @@
+//! Model and training configuration, serialised into `config.json` and the checkpoint metadata.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    Relu,
+    Tanh,
+}
+
+/// How the decoder models a pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Likelihood {
+    /// Bernoulli with logits; the loss is binary cross-entropy summed over pixels (MNIST).
+    Bernoulli,
+    /// Diagonal Gaussian with a sigmoid mean and a learned per-pixel log-variance (Frey Face).
+    Gaussian,
+}
+
+/// Weight initialisation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Init {
+    /// `torch.nn.Linear`'s default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    Torch,
+    /// Every weight and bias ~ N(0, std²) (the original paper: std = 0.01).
+    Normal(f32),
+}
+
+/// Named architectures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// The lecture's MLP: encoder D-500-250 (ReLU) → μ, log σ²; decoder z-250-500-D (ReLU); torch init.
+    Lecture,
+    /// Kingma & Welling 2014: one hidden layer of 500 tanh units each side, weights ~ N(0, 0.01²).
+    Paper,
+}
+
+impl std::str::FromStr for Arch {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "lecture" => Ok(Arch::Lecture),
+            "paper" => Ok(Arch::Paper),
+            _ => Err(format!(
+                "unknown architecture '{s}': expected lecture or paper"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaeConfig {
+    /// Pixels per image (784 for MNIST, 560 for Frey).
+    pub input_dim: usize,
+    /// Image height and width, for grids (height × width = input_dim).
+    pub height: usize,
+    pub width: usize,
+    /// Encoder hidden sizes; the decoder uses them reversed.
+    pub hidden: Vec<usize>,
+    pub z: usize,
+    pub activation: Activation,
+    pub likelihood: Likelihood,
+    pub init: Init,
+}
+
+impl VaeConfig {
+    pub fn new(arch: Arch, height: usize, width: usize, z: usize, likelihood: Likelihood) -> Self {
+        let (hidden, activation, init) = match arch {
+            Arch::Lecture => (vec![500, 250], Activation::Relu, Init::Torch),
+            Arch::Paper => (vec![500], Activation::Tanh, Init::Normal(0.01)),
+        };
+        VaeConfig {
+            input_dim: height * width,
+            height,
+            width,
+            hidden,
+            z,
+            activation,
+            likelihood,
+            init,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    Adagrad,
+    Adam,
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "adagrad" => Ok(OptimizerKind::Adagrad),
+            "adam" => Ok(OptimizerKind::Adam),
+            _ => Err(format!("unknown optimizer '{s}': expected adagrad or adam")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub dataset: String,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub optimizer: OptimizerKind,
+    pub seed: u64,
+    /// Fresh Bernoulli draw of every training pixel each epoch (test set binarised once, with `eval_seed`).
+    pub binarize: bool,
+    /// Seed of the fixed evaluation noise (the same every epoch and run, so numbers are comparable).
+    pub eval_seed: u64,
+    /// Importance samples for the IWAE bound; 0 skips it.
+    pub iwae_k: usize,
+    /// Test images the IWAE bound is computed on (the first ones).
+    pub iwae_n: usize,
+    /// Use only the first `train_limit` training images (0 = all), for quick runs and tests.
+    pub train_limit: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            dataset: "mnist".into(),
+            epochs: 20,
+            batch_size: 100,
+            lr: 0.01,
+            optimizer: OptimizerKind::Adagrad,
+            seed: 0,
+            binarize: false,
+            eval_seed: 12345,
+            iwae_k: 1000,
+            iwae_n: 1000,
+            train_limit: 0,
+        }
+    }
+}

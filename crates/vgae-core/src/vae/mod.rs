@@ -1,0 +1,20 @@
+//! MLP VAE (Kingma & Welling 2014): model, loss, training and evaluation.
+//!
+//! - [`config`]: architectures (the lecture's 784-500-250 ReLU MLP, the paper's 500 tanh units), likelihoods
+//!   (Bernoulli for MNIST, Gaussian for Frey Face) and training settings.
+//! - [`model`]: the encoder / decoder, parameters named like the PyTorch reference (`encoder.fc1.weight`).
+//! - [`loss`]: stable BCE-with-logits, closed-form KL, Gaussian NLL, all summed per image in nats.
+//! - [`train`]: the seeded epoch loop (all noise from [`crate::rng::RunRng`]) and exact checkpoints.
+//! - [`eval`]: test −ELBO with fixed noise, the IWAE bound, the z = 2 manifold.
+//! - [`run`]: a whole run written to a directory, and the z sweep.
+
+pub mod config;
+pub mod eval;
+pub mod loss;
+pub mod model;
+pub mod run;
+pub mod train;
+
+pub use config::{Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig};
+pub use model::Vae;
+pub use train::{EpochMetrics, Progress, Trainer, VaeData};

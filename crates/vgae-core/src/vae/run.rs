@@ -1,0 +1,376 @@
+//! A whole training run written to a run directory, and the z sweep.
+//!
+//! Run directory: `config.json`, `metrics.jsonl` (one [`EpochMetrics`] per line), `curve.png`,
+//! `samples.png` (8 × 8 draws from the prior), `reconstructions.png` (rows alternate test inputs and their
+//! reconstructions), `checkpoint.safetensors`, `summary.json`, and for z = 2 `manifold.png` and
+//! `latent_scatter.png`.
+
+use super::config::{TrainConfig, VaeConfig};
+use super::eval;
+use super::model::Vae;
+use super::train::{EpochMetrics, Progress, Trainer, VaeData};
+use crate::plot::{charts, image_grid, Panel};
+use crate::rng::RunRng;
+use crate::{Error, Result};
+use candle_core::{Device, Tensor};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub dataset: String,
+    pub z: usize,
+    pub epochs: usize,
+    pub test_neg_elbo: f64,
+    pub train_neg_elbo: f64,
+    /// IWAE estimate of −log p(x) per test image (nats), when computed.
+    pub iwae_nll: Option<f64>,
+    pub iwae_k: Option<usize>,
+    pub iwae_images: Option<usize>,
+    /// Seconds in training steps, all epochs together (evaluation excluded).
+    pub train_seconds: f64,
+    pub epoch_seconds: Vec<f64>,
+    pub metrics: Vec<EpochMetrics>,
+    pub out: Option<PathBuf>,
+}
+
+fn write_json(path: &Path, v: &impl Serialize) -> Result<()> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Error::msg(e.to_string()))?;
+    std::fs::write(path, s + "\n").map_err(|e| Error::io(path, e))
+}
+
+/// Evaluation batch for the test −ELBO.
+const EVAL_BATCH: usize = 1000;
+/// Decoder rows per IWAE chunk.
+const IWAE_ROWS: usize = 20_000;
+
+/// Trains for `cfg.epochs`, evaluating after every epoch; writes the run directory when `out` is given.
+pub fn train_run(
+    vcfg: &VaeConfig,
+    cfg: &TrainConfig,
+    data: &VaeData,
+    out: Option<&Path>,
+    progress: &mut dyn Progress,
+) -> Result<RunSummary> {
+    let dev = data.train.device().clone();
+    if let Some(o) = out {
+        std::fs::create_dir_all(o).map_err(|e| Error::io(o, e))?;
+        write_json(
+            &o.join("config.json"),
+            &serde_json::json!({"model": vcfg, "train": cfg, "n_train": data.n_train, "n_test": data.n_test, "device": format!("{dev:?}")}),
+        )?;
+        std::fs::write(o.join("metrics.jsonl"), "")
+            .map_err(|e| Error::io(o.join("metrics.jsonl"), e))?;
+    }
+    let mut t = Trainer::new(vcfg, cfg, &dev)?;
+    let mut metrics = Vec::new();
+    for _ in 0..cfg.epochs {
+        let t0 = Instant::now();
+        let train = t.train_epoch(data, progress)?;
+        let secs = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let (te, tr, tk) = eval::neg_elbo(&t.model, &data.test, EVAL_BATCH, cfg.eval_seed)?;
+        if !te.is_finite() {
+            return Err(Error::NonFinite {
+                epoch: t.epoch,
+                what: "test −ELBO".into(),
+                value: te,
+            });
+        }
+        let m = EpochMetrics {
+            epoch: t.epoch,
+            train_neg_elbo: train,
+            test_neg_elbo: te,
+            test_recon: tr,
+            test_kl: tk,
+            seconds: secs,
+            eval_seconds: t1.elapsed().as_secs_f64(),
+        };
+        progress.epoch_end(&m);
+        if let Some(o) = out {
+            let p = o.join("metrics.jsonl");
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&p)
+                .map_err(|e| Error::io(&p, e))?;
+            writeln!(
+                f,
+                "{}",
+                serde_json::to_string(&m).map_err(|e| Error::msg(e.to_string()))?
+            )
+            .map_err(|e| Error::io(&p, e))?;
+        }
+        metrics.push(m);
+    }
+    let (iwae, iwae_n) = if cfg.iwae_k > 0 {
+        let n = cfg.iwae_n.min(data.n_test);
+        let x = data.test.narrow(0, 0, n)?;
+        (
+            Some(eval::iwae_nll(
+                &t.model,
+                &x,
+                cfg.iwae_k,
+                cfg.eval_seed,
+                IWAE_ROWS,
+            )?),
+            Some(n),
+        )
+    } else {
+        (None, None)
+    };
+    let last = metrics.last();
+    let summary = RunSummary {
+        dataset: data.name.clone(),
+        z: vcfg.z,
+        epochs: t.epoch,
+        test_neg_elbo: last.map_or(f64::NAN, |m| m.test_neg_elbo),
+        train_neg_elbo: last.map_or(f64::NAN, |m| m.train_neg_elbo),
+        iwae_nll: iwae,
+        iwae_k: iwae.map(|_| cfg.iwae_k),
+        iwae_images: iwae_n,
+        train_seconds: metrics.iter().map(|m| m.seconds).sum(),
+        epoch_seconds: metrics.iter().map(|m| m.seconds).collect(),
+        metrics: metrics.clone(),
+        out: out.map(Path::to_path_buf),
+    };
+    if let Some(o) = out {
+        t.save(&o.join("checkpoint.safetensors"))?;
+        curve_png(
+            &o.join("curve.png"),
+            &format!("{} VAE, z = {}", data.name, vcfg.z),
+            &metrics,
+        )?;
+        samples_png(
+            &t.model,
+            &o.join("samples.png"),
+            64,
+            &mut RunRng::new(cfg.eval_seed ^ 0x5a5a),
+        )?;
+        reconstructions_png(&t.model, &data.test, &o.join("reconstructions.png"))?;
+        if vcfg.z == 2 {
+            manifold_png(&t.model, &o.join("manifold.png"), 20)?;
+            scatter_png(&t.model, data, &o.join("latent_scatter.png"))?;
+        }
+        write_json(&o.join("summary.json"), &summary)?;
+    }
+    Ok(summary)
+}
+
+/// Train and test −ELBO against epoch.
+pub fn curve_png(path: &Path, title: &str, metrics: &[EpochMetrics]) -> Result<()> {
+    let pts = |f: fn(&EpochMetrics) -> f64| {
+        metrics
+            .iter()
+            .map(|m| (m.epoch as f64, f(m)))
+            .collect::<Vec<_>>()
+    };
+    charts(
+        path,
+        &[Panel {
+            title: title.into(),
+            x_label: "epoch".into(),
+            y_label: "-ELBO per image (nats)".into(),
+            series: vec![
+                ("train".into(), pts(|m| m.train_neg_elbo)),
+                ("test".into(), pts(|m| m.test_neg_elbo)),
+            ],
+            scatter: false,
+        }],
+        720,
+        480,
+    )
+}
+
+fn scale_for(h: usize) -> usize {
+    (112 / h.max(1)).clamp(1, 4)
+}
+
+/// `n` decoder means of z ~ N(0, I) as a grid with 8 columns.
+pub fn samples_png(model: &Vae, path: &Path, n: usize, rng: &mut RunRng) -> Result<()> {
+    let imgs = sample_images(model, n, rng)?;
+    image_grid(
+        path,
+        &imgs,
+        model.cfg.height,
+        model.cfg.width,
+        8,
+        scale_for(model.cfg.height),
+    )
+}
+
+pub fn sample_images(model: &Vae, n: usize, rng: &mut RunRng) -> Result<Vec<Vec<f32>>> {
+    let dev = model.params()[0].1.device().clone();
+    let z = rng.normal(&[n, model.cfg.z], &dev)?;
+    Ok(model.decode(&z)?.mean()?.to_vec2::<f32>()?)
+}
+
+/// The first 32 test images and their reconstructions (decoder mean at z = μ): rows alternate input and
+/// reconstruction, 8 columns.
+pub fn reconstructions_png(model: &Vae, test: &Tensor, path: &Path) -> Result<()> {
+    let n = 32.min(test.dim(0)?);
+    let x = test.narrow(0, 0, n)?;
+    let (mu, _) = model.encode(&x)?;
+    let r = model.decode(&mu)?.mean()?.to_vec2::<f32>()?;
+    let x = x.to_vec2::<f32>()?;
+    let mut imgs = Vec::new();
+    for row in 0..n.div_ceil(8) {
+        let idx: Vec<usize> = (row * 8..(row * 8 + 8).min(n)).collect();
+        imgs.extend(idx.iter().map(|&i| x[i].clone()));
+        imgs.extend(idx.iter().map(|&i| r[i].clone()));
+    }
+    image_grid(
+        path,
+        &imgs,
+        model.cfg.height,
+        model.cfg.width,
+        8,
+        scale_for(model.cfg.height),
+    )
+}
+
+/// The learned 2-D manifold (z = 2 only): decoder means over an n × n grid through Φ⁻¹.
+pub fn manifold_png(model: &Vae, path: &Path, n: usize) -> Result<()> {
+    let imgs = eval::manifold(model, n)?;
+    image_grid(path, &imgs, model.cfg.height, model.cfg.width, n, 2)
+}
+
+/// Test-set posterior means μ (z = 2), coloured by label when the dataset has labels.
+pub fn scatter_png(model: &Vae, data: &VaeData, path: &Path) -> Result<()> {
+    let n = data.n_test.min(5000);
+    let (mu, _) = model.encode(&data.test.narrow(0, 0, n)?)?;
+    let mu = mu.to_vec2::<f32>()?;
+    let series = match &data.test_labels {
+        Some(l) => (0..10u8)
+            .map(|c| {
+                let pts = mu
+                    .iter()
+                    .zip(l)
+                    .filter(|(_, &y)| y == c)
+                    .map(|(m, _)| (m[0] as f64, m[1] as f64))
+                    .collect();
+                (format!("{c}"), pts)
+            })
+            .collect(),
+        None => vec![(
+            "test".to_string(),
+            mu.iter().map(|m| (m[0] as f64, m[1] as f64)).collect(),
+        )],
+    };
+    charts(
+        path,
+        &[Panel {
+            title: format!("{}: test posterior means (z = 2)", data.name),
+            x_label: "z1".into(),
+            y_label: "z2".into(),
+            series,
+            scatter: true,
+        }],
+        720,
+        640,
+    )
+}
+
+/// One sweep entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepEntry {
+    pub z: usize,
+    pub summary: RunSummary,
+}
+
+/// The seed's experiment: one run per z into `out/z<z>`, then `out/sweep.png` (train and test −ELBO curves of
+/// every z) and `out/sweep.md` (final values).
+pub fn sweep(
+    base: &VaeConfig,
+    cfg: &TrainConfig,
+    zs: &[usize],
+    data: &VaeData,
+    out: &Path,
+    progress: &mut dyn Progress,
+) -> Result<Vec<SweepEntry>> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut entries = Vec::new();
+    for &z in zs {
+        let v = VaeConfig { z, ..base.clone() };
+        progress.run_start(z);
+        let s = train_run(&v, cfg, data, Some(&out.join(format!("z{z}"))), progress)?;
+        entries.push(SweepEntry { z, summary: s });
+    }
+    let series = |f: fn(&EpochMetrics) -> f64| -> Vec<(String, Vec<(f64, f64)>)> {
+        entries
+            .iter()
+            .map(|e| {
+                (
+                    format!("z={}", e.z),
+                    e.summary
+                        .metrics
+                        .iter()
+                        .map(|m| (m.epoch as f64, f(m)))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    charts(
+        &out.join("sweep.png"),
+        &[
+            Panel {
+                title: format!("{}: train -ELBO", data.name),
+                x_label: "epoch".into(),
+                y_label: "nats per image".into(),
+                series: series(|m| m.train_neg_elbo),
+                scatter: false,
+            },
+            Panel {
+                title: format!("{}: test -ELBO", data.name),
+                x_label: "epoch".into(),
+                y_label: "nats per image".into(),
+                series: series(|m| m.test_neg_elbo),
+                scatter: false,
+            },
+        ],
+        640,
+        480,
+    )?;
+    std::fs::write(out.join("sweep.md"), sweep_table(&entries))
+        .map_err(|e| Error::io(out.join("sweep.md"), e))?;
+    Ok(entries)
+}
+
+pub fn sweep_table(entries: &[SweepEntry]) -> String {
+    let mut s = String::from("| z | epochs | train -ELBO | test -ELBO | IWAE -log p(x) | train seconds |\n| --- | --- | --- | --- | --- | --- |\n");
+    for e in entries {
+        let r = &e.summary;
+        let iw = r.iwae_nll.map_or("-".to_string(), |v| {
+            format!("{v:.2} (k={})", r.iwae_k.unwrap_or(0))
+        });
+        s += &format!(
+            "| {} | {} | {:.2} | {:.2} | {} | {:.1} |\n",
+            e.z, r.epochs, r.train_neg_elbo, r.test_neg_elbo, iw, r.train_seconds
+        );
+    }
+    s
+}
+
+/// Samples from any VAE checkpoint into a PNG grid.
+pub fn sample_checkpoint(
+    ckpt: &Path,
+    n: usize,
+    seed: u64,
+    cols: usize,
+    out: &Path,
+    dev: &Device,
+) -> Result<()> {
+    let ck = super::train::Checkpoint::read(ckpt, dev)?;
+    let model = ck.model(dev)?;
+    let imgs = sample_images(&model, n, &mut RunRng::new(seed))?;
+    image_grid(
+        out,
+        &imgs,
+        model.cfg.height,
+        model.cfg.width,
+        cols,
+        scale_for(model.cfg.height),
+    )
+}

@@ -1,0 +1,275 @@
+//! VAE: losses against independently computed values, IWAE, determinism, exact resume, and short real
+//! trainings on MNIST / Frey Face from `VGAE_DATA_DIR` (these fail, never skip, when it is missing).
+
+use candle_core::{Device, Tensor};
+use vgae_core::rng::RunRng;
+use vgae_core::vae::run::{self, RunSummary};
+use vgae_core::vae::train::{NoProgress, Trainer, VaeData};
+use vgae_core::vae::{eval, loss, Arch, Likelihood, TrainConfig, VaeConfig};
+use vgae_data::images;
+use vgae_data::source::DataSource;
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + b.abs())
+}
+
+fn row_sums(t: Tensor) -> Vec<f64> {
+    t.to_vec1::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(|v| v as f64)
+        .collect()
+}
+
+// Reference numbers from numpy (float64), independent of this crate:
+//   l = [[-50,-2,0,3,80],[1.5,-0.5,10,-10,0.1]]; x = [[0,.25,1,.5,1],[1,0,.3,.7,.5]]
+//   (np.logaddexp(0, l) - x*l).sum(1)                          -> [2.8686625431766597, 15.369977720034864]
+//   mu = [[.5,-1,2],[0,0,0]]; lv = [[.1,-2,1.5],[0,0,0]]
+//   (-0.5*(1+lv-mu**2-np.exp(lv))).sum(1)                      -> [4.1860976358251625, 0.0]
+//   (0.5*(np.log(2*np.pi)+glv+(gx-mean)**2/np.exp(glv))).sum(1) with mean=[.2,.9], glv=[-3,.5], gx=[.25,.1]
+//                                                              -> [0.8070737986713726]
+//   statistics.NormalDist().inv_cdf(q) for q in (.001,.025,.5,.8,.999)
+#[test]
+fn losses_match_numpy() {
+    let d = Device::Cpu;
+    let l = Tensor::new(
+        &[[-50f32, -2., 0., 3., 80.], [1.5, -0.5, 10., -10., 0.1]],
+        &d,
+    )
+    .unwrap();
+    let x = Tensor::new(&[[0f32, 0.25, 1., 0.5, 1.], [1., 0., 0.3, 0.7, 0.5]], &d).unwrap();
+    let bce = row_sums(loss::bce_with_logits_sum(&l, &x).unwrap());
+    assert!(
+        close(bce[0], 2.8686625431766597, 1e-5) && close(bce[1], 15.369977720034864, 1e-5),
+        "{bce:?}"
+    );
+    // Extreme logits stay finite (a naive log(sigmoid) gives inf here).
+    let big = Tensor::new(&[[1e4f32, -1e4]], &d).unwrap();
+    let v = row_sums(
+        loss::bce_with_logits_sum(&big, &Tensor::new(&[[0f32, 1.]], &d).unwrap()).unwrap(),
+    );
+    assert!(close(v[0], 2e4, 1e-6), "{v:?}");
+    let mu = Tensor::new(&[[0.5f32, -1., 2.], [0., 0., 0.]], &d).unwrap();
+    let lv = Tensor::new(&[[0.1f32, -2., 1.5], [0., 0., 0.]], &d).unwrap();
+    let kl = row_sums(loss::kl_std_normal(&mu, &lv).unwrap());
+    assert!(
+        close(kl[0], 4.1860976358251625, 1e-5) && kl[1].abs() < 1e-7,
+        "{kl:?}"
+    );
+    let g = row_sums(
+        loss::gaussian_nll_sum(
+            &Tensor::new(&[[0.2f32, 0.9]], &d).unwrap(),
+            &Tensor::new(&[[-3f32, 0.5]], &d).unwrap(),
+            &Tensor::new(&[[0.25f32, 0.1]], &d).unwrap(),
+        )
+        .unwrap(),
+    );
+    assert!(close(g[0], 0.8070737986713726, 1e-5), "{g:?}");
+    for (q, z) in [
+        (0.001, -3.090232306167813),
+        (0.025, -1.9599639845400538),
+        (0.5, 0.0),
+        (0.8, 0.8416212335729144),
+        (0.999, 3.090232306167813),
+    ] {
+        assert!((eval::probit(q) - z).abs() < 1e-8, "probit({q})");
+    }
+    let lse = loss::logsumexp0(&Tensor::new(&[[1000f32, -5.], [1000., -6.]], &d).unwrap())
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert!(
+        (lse[0] - (1000.0 + 2f32.ln())).abs() < 1e-3
+            && (lse[1] - (-5f32 + (1.0 + (-1f32).exp()).ln())).abs() < 1e-5,
+        "{lse:?}"
+    );
+}
+
+#[test]
+fn neg_elbo_is_recon_plus_kl_and_params_are_torch_named() {
+    let d = Device::Cpu;
+    let cfg = VaeConfig::new(Arch::Lecture, 28, 28, 20, Likelihood::Bernoulli);
+    let m = vgae_core::vae::Vae::new(&cfg, &mut RunRng::new(1), &d).unwrap();
+    let names: Vec<String> = m.params().iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(names[0], "encoder.fc1.weight");
+    assert!(
+        names.contains(&"decoder.fc_out.bias".to_string())
+            && names.contains(&"encoder.fc_logvar.weight".to_string())
+    );
+    assert_eq!(m.params()[0].1.dims(), &[500, 784]);
+    // 784*500+500 + 500*250+250 + 2*(250*20+20) + 20*250+250 + 250*500+500 + 500*784+784
+    assert_eq!(m.num_params(), 1_051_324);
+    let x = RunRng::new(2).uniform(0.0, 1.0, &[4, 784], &d).unwrap();
+    let eps = RunRng::new(3).normal(&[4, 20], &d).unwrap();
+    let (ne, nll, kl) = m.neg_elbo(&x, &eps).unwrap();
+    let (ne, nll, kl) = (row_sums(ne), row_sums(nll), row_sums(kl));
+    for i in 0..4 {
+        assert!(close(ne[i], nll[i] + kl[i], 1e-6));
+        assert!(kl[i] >= 0.0 && nll[i] > 0.0);
+        // An untrained decoder outputs p ≈ 0.5: BCE ≈ 784 ln 2 ≈ 543.4 per image.
+        assert!((nll[i] - 543.4).abs() < 40.0, "{}", nll[i]);
+    }
+}
+
+fn data_source() -> DataSource {
+    let d = std::env::var_os("VGAE_DATA_DIR")
+        .unwrap_or_else(|| panic!("VGAE_DATA_DIR is not set: the VAE tests need the shared data directory (e.g. VGAE_DATA_DIR=../shared/data)"));
+    assert!(
+        std::path::Path::new(&d).join("mnist").is_dir(),
+        "VGAE_DATA_DIR={d:?} has no mnist/ folder"
+    );
+    DataSource::new(Some(d.into()))
+}
+
+fn small_mnist(limit: usize) -> (VaeData, TrainConfig) {
+    let ds = images::load(&data_source(), "mnist").unwrap();
+    let cfg = TrainConfig {
+        epochs: 1,
+        train_limit: limit,
+        iwae_k: 0,
+        seed: 7,
+        ..TrainConfig::default()
+    };
+    (VaeData::new(&ds, &cfg, &Device::Cpu).unwrap(), cfg)
+}
+
+#[test]
+fn mnist_short_training_run_dir_resume_and_iwae() {
+    let (data, cfg) = small_mnist(3000);
+    assert_eq!((data.n_train, data.n_test), (3000, 10000));
+    let vcfg = VaeConfig::new(Arch::Lecture, 28, 28, 20, Likelihood::Bernoulli);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let cfg2 = TrainConfig {
+        epochs: 2,
+        ..cfg.clone()
+    };
+    let s: RunSummary = run::train_run(&vcfg, &cfg2, &data, Some(&out), &mut NoProgress).unwrap();
+    eprintln!("2 epochs on 3000 images: {:?}", s.metrics);
+    // Learning happened: well below the ~543 nats of an untrained model, and epoch 2 beats epoch 1.
+    let (m1, m2) = (&s.metrics[0], &s.metrics[1]);
+    assert!(
+        m2.test_neg_elbo < m1.test_neg_elbo && m2.train_neg_elbo < m1.train_neg_elbo,
+        "{:?}",
+        s.metrics
+    );
+    assert!(
+        m2.test_neg_elbo > 150.0 && m2.test_neg_elbo < 230.0,
+        "{}",
+        m2.test_neg_elbo
+    );
+    assert!(m2.test_kl > 1.0 && m2.test_kl < 60.0, "KL {}", m2.test_kl);
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "curve.png",
+        "samples.png",
+        "reconstructions.png",
+        "checkpoint.safetensors",
+        "summary.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    assert_eq!(
+        std::fs::read_to_string(out.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+
+    // Same seed: bit-identical; and 1 epoch + save + load + 1 epoch equals 2 epochs straight.
+    let d = Device::Cpu;
+    let mut a = Trainer::new(&vcfg, &cfg, &d).unwrap();
+    a.train_epoch(&data, &mut NoProgress).unwrap();
+    let ck = tmp.path().join("a.safetensors");
+    a.save(&ck).unwrap();
+    let mut b = Trainer::load(&ck, &d).unwrap();
+    assert_eq!(b.epoch, 1);
+    let la = a.train_epoch(&data, &mut NoProgress).unwrap();
+    let lb = b.train_epoch(&data, &mut NoProgress).unwrap();
+    assert_eq!(la, lb);
+    assert!(
+        (la - m2.train_neg_elbo).abs() < 1e-9,
+        "resumed {la} vs straight {}",
+        m2.train_neg_elbo
+    );
+    let (ea, _, _) = eval::neg_elbo(&a.model, &data.test, 1000, cfg.eval_seed).unwrap();
+    let (eb, _, _) = eval::neg_elbo(&b.model, &data.test, 1000, cfg.eval_seed).unwrap();
+    assert_eq!(ea, eb);
+    assert!((ea - m2.test_neg_elbo).abs() < 1e-9);
+
+    // The checkpoint holds PyTorch-named parameters and the optimiser state.
+    let t = candle_core::safetensors::load(&out.join("checkpoint.safetensors"), &d).unwrap();
+    assert_eq!(t["encoder.fc1.weight"].dims(), &[500, 784]);
+    assert_eq!(t["optimizer.encoder.fc1.weight.sum"].dims(), &[500, 784]);
+
+    // IWAE: a tighter bound than the ELBO (k = 200), and k = 1 agrees with the ELBO on average.
+    let x = data.test.narrow(0, 0, 200).unwrap();
+    let (elbo200, _, _) = eval::neg_elbo(&a.model, &x, 200, 1).unwrap();
+    let iw1 = eval::iwae_nll(&a.model, &x, 1, 99, 20_000).unwrap();
+    let iw200 = eval::iwae_nll(&a.model, &x, 200, 99, 20_000).unwrap();
+    let iw200_chunked = eval::iwae_nll(&a.model, &x, 200, 99, 150).unwrap();
+    eprintln!("ELBO {elbo200}  IWAE k=1 {iw1}  k=200 {iw200} (chunked {iw200_chunked})");
+    assert!((iw1 - elbo200).abs() < 3.0, "k=1 {iw1} vs ELBO {elbo200}");
+    assert!(
+        iw200 < elbo200 - 2.0 && iw200 > elbo200 - 40.0,
+        "k=200 {iw200} vs ELBO {elbo200}"
+    );
+    assert!(
+        (iw200 - iw200_chunked).abs() < 5.0,
+        "chunking changes only the noise: {iw200} vs {iw200_chunked}"
+    );
+
+    // Sampling from the checkpoint writes an image.
+    let png = tmp.path().join("s.png");
+    run::sample_checkpoint(&out.join("checkpoint.safetensors"), 16, 3, 4, &png, &d).unwrap();
+    assert!(png.is_file());
+}
+
+#[test]
+fn z2_paper_arch_and_frey_gaussian() {
+    let (data, cfg) = small_mnist(2000);
+    let vcfg = VaeConfig::new(Arch::Paper, 28, 28, 2, Likelihood::Bernoulli);
+    let tmp = tempfile::tempdir().unwrap();
+    let s = run::train_run(
+        &vcfg,
+        &TrainConfig {
+            binarize: true,
+            ..cfg.clone()
+        },
+        &data,
+        Some(tmp.path()),
+        &mut NoProgress,
+    )
+    .unwrap();
+    assert!(
+        s.test_neg_elbo.is_finite() && s.test_neg_elbo < 543.0,
+        "{}",
+        s.test_neg_elbo
+    );
+    assert!(
+        tmp.path().join("manifold.png").is_file()
+            && tmp.path().join("latent_scatter.png").is_file()
+    );
+
+    let frey = images::load(&data_source(), "frey").unwrap();
+    let fcfg = TrainConfig {
+        dataset: "frey".into(),
+        epochs: 3,
+        batch_size: 100,
+        optimizer: vgae_core::vae::OptimizerKind::Adam,
+        lr: 1e-3,
+        ..cfg
+    };
+    let fd = VaeData::new(&frey, &fcfg, &Device::Cpu).unwrap();
+    assert_eq!((fd.n_train, fd.n_test), (1769, 196));
+    let v = VaeConfig::new(Arch::Lecture, 28, 20, 5, Likelihood::Gaussian);
+    let s = run::train_run(&v, &fcfg, &fd, None, &mut NoProgress).unwrap();
+    eprintln!("frey gaussian: {:?}", s.metrics);
+    assert!(
+        s.metrics[2].train_neg_elbo < s.metrics[0].train_neg_elbo,
+        "{:?}",
+        s.metrics
+    );
+}
