@@ -96,7 +96,8 @@ fn neg_elbo_is_recon_plus_kl_and_params_are_torch_named() {
         names.contains(&"decoder.fc_out.bias".to_string())
             && names.contains(&"encoder.fc_logvar.weight".to_string())
     );
-    assert_eq!(m.params()[0].1.dims(), &[500, 784]);
+    assert_eq!(m.params()[0].1.dims(), &[784, 500]);
+    assert_eq!(m.export().unwrap()[0].1.dims(), &[500, 784]);
     // 784*500+500 + 500*250+250 + 2*(250*20+20) + 20*250+250 + 250*500+500 + 500*784+784
     assert_eq!(m.num_params(), 1_051_324);
     let x = RunRng::new(2).uniform(0.0, 1.0, &[4, 784], &d).unwrap();
@@ -272,4 +273,51 @@ fn z2_paper_arch_and_frey_gaussian() {
         "{:?}",
         s.metrics
     );
+}
+
+fn cpu_seconds() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let f: Vec<&str> = s
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / 100.0
+}
+
+/// Timing of training steps (not run by default; prints wall and process CPU seconds):
+/// `cargo test --release -p vgae-core --test vae -- --ignored --nocapture step_timing`.
+#[test]
+#[ignore]
+fn step_timing() {
+    use std::time::Instant;
+    let d = Device::Cpu;
+    let cfg = VaeConfig::new(Arch::Lecture, 28, 28, 20, Likelihood::Bernoulli);
+    let tc = TrainConfig::default();
+    let mut t = Trainer::new(&cfg, &tc, &d).unwrap();
+    let x = RunRng::new(2).uniform(0.0, 1.0, &[100, 784], &d).unwrap();
+    let (w0, c0) = (Instant::now(), cpu_seconds());
+    for _ in 0..60 {
+        let eps = t.rng.normal(&[100, 20], &d).unwrap();
+        let (ne, _, _) = t.model.neg_elbo(&x, &eps).unwrap();
+        let g = ne.sum_all().unwrap().backward().unwrap();
+        t.opt.step(&g).unwrap();
+    }
+    eprintln!(
+        "60 synthetic steps: wall {:.2} s, cpu {:.2} s",
+        w0.elapsed().as_secs_f64(),
+        cpu_seconds() - c0
+    );
+    let (data, _) = small_mnist(6000);
+    for k in 0..2 {
+        let (w0, c0) = (Instant::now(), cpu_seconds());
+        t.train_epoch(&data, &mut NoProgress).unwrap();
+        eprintln!(
+            "real epoch {k} (60 steps): wall {:.2} s, cpu {:.2} s",
+            w0.elapsed().as_secs_f64(),
+            cpu_seconds() - c0
+        );
+    }
 }

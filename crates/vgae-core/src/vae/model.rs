@@ -1,4 +1,6 @@
-//! The MLP VAE. Parameters are named as in the PyTorch reference (`encoder.fc1.weight`, `[out, in]`).
+//! The MLP VAE. Parameters are named as in the PyTorch reference (`encoder.fc1.weight`). In memory a weight
+//! is kept as `[in, out]` (so the forward pass and its gradient are plain contiguous matmuls with no strided
+//! transpose copies); checkpoints and [`Vae::export`] hold PyTorch's `[out, in]` layout.
 
 use super::config::{Activation, Init, Likelihood, VaeConfig};
 use super::loss;
@@ -8,9 +10,10 @@ use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
 use std::collections::HashMap;
 
-/// A fully connected layer `y = x Wᵀ + b` with `W: [out, in]` as in `torch.nn.Linear`.
+/// A fully connected layer `y = x W + b`, `W: [in, out]` (the transpose of `torch.nn.Linear.weight`).
 #[derive(Debug, Clone)]
 pub struct Linear {
+    /// `[in, out]`.
     pub weight: Var,
     pub bias: Var,
 }
@@ -36,14 +39,15 @@ impl Linear {
                 (rng.normal(&[fan_out], dev)? * s as f64)?,
             ),
         };
+        // Drawn in PyTorch's [out, in] order, stored as [in, out].
         Ok(Linear {
-            weight: Var::from_tensor(&w)?,
+            weight: Var::from_tensor(&w.t()?.contiguous()?)?,
             bias: Var::from_tensor(&b)?,
         })
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.matmul(&self.weight.as_tensor().t()?)?
+        Ok(x.matmul(self.weight.as_tensor())?
             .broadcast_add(self.bias.as_tensor())?)
     }
 }
@@ -72,6 +76,16 @@ impl Decoded {
             Some(lv) => loss::gaussian_nll_sum(&self.out, lv, x),
         }
     }
+}
+
+/// Swaps the two dimensions of a 2-D tensor (a weight or its optimiser state); others are returned as is.
+/// The map is its own inverse: in-memory `[in, out]` ⇄ PyTorch `[out, in]`.
+pub fn to_torch_layout(t: &Tensor) -> Result<Tensor> {
+    Ok(if t.rank() == 2 {
+        t.t()?.contiguous()?
+    } else {
+        t.clone()
+    })
 }
 
 pub struct Vae {
@@ -158,12 +172,22 @@ impl Vae {
         self.params().iter().map(|(_, v)| v.elem_count()).sum()
     }
 
-    /// Overwrites every parameter from named tensors (e.g. a checkpoint); all must be present with the same shape.
+    /// The parameters in PyTorch's layout (weights `[out, in]`), e.g. for a checkpoint.
+    pub fn export(&self) -> Result<Vec<(String, Tensor)>> {
+        self.params()
+            .into_iter()
+            .map(|(n, v)| Ok((n, to_torch_layout(v.as_tensor())?)))
+            .collect()
+    }
+
+    /// Overwrites every parameter from named tensors in PyTorch's layout (e.g. a checkpoint); all must be
+    /// present with the same shape.
     pub fn load(&self, tensors: &HashMap<String, Tensor>) -> Result<()> {
         for (n, v) in self.params() {
             let t = tensors
                 .get(&n)
                 .ok_or_else(|| Error::msg(format!("checkpoint lacks parameter '{n}'")))?;
+            let t = to_torch_layout(t)?;
             if t.shape() != v.shape() {
                 return Err(Error::msg(format!(
                     "parameter '{n}' has shape {:?} in the checkpoint, the model expects {:?}",

@@ -2,7 +2,7 @@
 //! RNG state).
 
 use super::config::{OptimizerKind, TrainConfig, VaeConfig};
-use super::model::Vae;
+use super::model::{to_torch_layout, Vae};
 use crate::optim::{Adagrad, Adam, Optimizer};
 use crate::rng::RunRng;
 use crate::{Error, Result};
@@ -205,21 +205,13 @@ impl Trainer {
         Ok(acc.to_scalar::<f32>()? as f64 / n as f64)
     }
 
-    /// Writes parameters (PyTorch names), optimiser state (`optimizer.<param>.<slot>`) and, as metadata, both
+    /// Writes parameters (PyTorch names and `[out, in]` layout), optimiser state (`optimizer.<param>.<slot>`) and, as metadata, both
     /// configs, the epoch, the optimiser step count and the RNG state.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut tensors: Vec<(String, Tensor)> = self
-            .model
-            .params()
-            .into_iter()
-            .map(|(n, v)| (n, v.as_tensor().clone()))
-            .collect();
-        tensors.extend(
-            self.opt
-                .state()
-                .into_iter()
-                .map(|(n, t)| (format!("optimizer.{n}"), t)),
-        );
+        let mut tensors = self.model.export()?;
+        for (n, t) in self.opt.state() {
+            tensors.push((format!("optimizer.{n}"), to_torch_layout(&t)?));
+        }
         let mut meta = HashMap::new();
         let js = |v: &dyn erased::Ser| v.json();
         meta.insert("format".to_string(), "vgae-vae/1".to_string());
@@ -247,9 +239,9 @@ impl Trainer {
             .iter()
             .filter_map(|(k, v)| {
                 k.strip_prefix("optimizer.")
-                    .map(|s| (s.to_string(), v.clone()))
+                    .map(|s| Ok((s.to_string(), to_torch_layout(v)?)))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         t.opt.load_state(&opt_state, ck.optimizer_steps)?;
         t.rng = ck.rng;
         t.epoch = ck.epoch;
