@@ -98,7 +98,18 @@ pub struct SampleArgs {
     pub out: PathBuf,
 }
 
+/// Candle 0.11 runs large element-wise ops on a spin-barrier thread pool; on a small, shared CPU the
+/// spinning costs far more than it saves (measured on the 2-core dev box: 20-28 ms per MNIST step with
+/// `CANDLE_NUM_THREADS=1` against 120-180 ms with 2). Matmuls keep their own threads (`RAYON_NUM_THREADS`).
+/// Set before the first Candle op; an explicit `CANDLE_NUM_THREADS` wins.
+fn inline_elementwise() {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
+}
+
 pub fn run(c: VaeCommand, g: &Globals) -> anyhow::Result<()> {
+    inline_elementwise();
     match c {
         VaeCommand::Train(a) => train(a, g),
         VaeCommand::Sweep(a) => sweep(a, g),
@@ -303,6 +314,7 @@ fn sweep(a: SweepArgs, g: &Globals) -> anyhow::Result<()> {
 }
 
 pub fn sample(a: SampleArgs, g: &Globals) -> anyhow::Result<()> {
+    inline_elementwise();
     let dev = g.device()?;
     anyhow::ensure!(a.n > 0, "--n must be positive");
     run::sample_checkpoint(&a.checkpoint, a.n, a.seed, a.cols, &a.out, &dev)?;

@@ -9,6 +9,17 @@ use vgae_core::vae::{eval, loss, Arch, Likelihood, TrainConfig, VaeConfig};
 use vgae_data::images;
 use vgae_data::source::DataSource;
 
+/// Candle's spin-barrier pool for element-wise ops is far slower than inline on a shared 2-core box (see
+/// `vae_cmd.rs`); every test calls this before its first Candle op.
+fn inline_elementwise() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+            std::env::set_var("CANDLE_NUM_THREADS", "1");
+        }
+    });
+}
+
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs())
 }
@@ -31,6 +42,7 @@ fn row_sums(t: Tensor) -> Vec<f64> {
 //   statistics.NormalDist().inv_cdf(q) for q in (.001,.025,.5,.8,.999)
 #[test]
 fn losses_match_numpy() {
+    inline_elementwise();
     let d = Device::Cpu;
     let l = Tensor::new(
         &[[-50f32, -2., 0., 3., 80.], [1.5, -0.5, 10., -10., 0.1]],
@@ -87,6 +99,7 @@ fn losses_match_numpy() {
 
 #[test]
 fn neg_elbo_is_recon_plus_kl_and_params_are_torch_named() {
+    inline_elementwise();
     let d = Device::Cpu;
     let cfg = VaeConfig::new(Arch::Lecture, 28, 28, 20, Likelihood::Bernoulli);
     let m = vgae_core::vae::Vae::new(&cfg, &mut RunRng::new(1), &d).unwrap();
@@ -136,6 +149,7 @@ fn small_mnist(limit: usize) -> (VaeData, TrainConfig) {
 
 #[test]
 fn mnist_short_training_run_dir_resume_and_iwae() {
+    inline_elementwise();
     let (data, cfg) = small_mnist(3000);
     assert_eq!((data.n_train, data.n_test), (3000, 10000));
     let vcfg = VaeConfig::new(Arch::Lecture, 28, 28, 20, Likelihood::Bernoulli);
@@ -230,6 +244,7 @@ fn mnist_short_training_run_dir_resume_and_iwae() {
 
 #[test]
 fn z2_paper_arch_and_frey_gaussian() {
+    inline_elementwise();
     let (data, cfg) = small_mnist(2000);
     let vcfg = VaeConfig::new(Arch::Paper, 28, 28, 2, Likelihood::Bernoulli);
     let tmp = tempfile::tempdir().unwrap();
@@ -292,12 +307,25 @@ fn cpu_seconds() -> f64 {
 #[test]
 #[ignore]
 fn step_timing() {
+    inline_elementwise();
     use std::time::Instant;
     let d = Device::Cpu;
     let cfg = VaeConfig::new(Arch::Lecture, 28, 28, 20, Likelihood::Bernoulli);
     let tc = TrainConfig::default();
     let mut t = Trainer::new(&cfg, &tc, &d).unwrap();
     let x = RunRng::new(2).uniform(0.0, 1.0, &[100, 784], &d).unwrap();
+    let w = RunRng::new(3).uniform(0.0, 1.0, &[784, 500], &d).unwrap();
+    let (w0, c0) = (Instant::now(), cpu_seconds());
+    for _ in 0..200 {
+        x.matmul(&w).unwrap();
+    }
+    let s = w0.elapsed().as_secs_f64();
+    eprintln!(
+        "matmul [100,784]x[784,500]: {:.3} ms, {:.1} GFLOP/s wall, cpu {:.2} s",
+        s * 5.0,
+        200.0 * 2.0 * 100.0 * 784.0 * 500.0 / s / 1e9,
+        cpu_seconds() - c0
+    );
     let (w0, c0) = (Instant::now(), cpu_seconds());
     for _ in 0..60 {
         let eps = t.rng.normal(&[100, 20], &d).unwrap();
