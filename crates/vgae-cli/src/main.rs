@@ -1,5 +1,6 @@
 //! `vgae`: variational autoencoders on graphs (GAE / VGAE) and images (VAE), built on Candle.
 
+mod ckpt_cmd;
 mod data_cmd;
 mod globals;
 mod reproduce_cmd;
@@ -36,6 +37,12 @@ enum Command {
     /// Reproduce the paper's tables over several seeds.
     #[command(subcommand)]
     Reproduce(reproduce_cmd::ReproduceCommand),
+    /// Continue a run from its latest checkpoint (bit-identical to an uninterrupted run on CPU).
+    Resume(ckpt_cmd::ResumeArgs),
+    /// Recompute AUC / AP (graph) or test -ELBO (VAE) from a checkpoint alone.
+    Eval(ckpt_cmd::EvalArgs),
+    /// Write node embeddings (mu) of a graph checkpoint to .safetensors, .npy or .csv.
+    Embed(ckpt_cmd::EmbedArgs),
     /// Train and evaluate VAEs on images (MNIST, Fashion-MNIST, Frey Face).
     #[command(subcommand)]
     Vae(vae_cmd::VaeCommand),
@@ -50,6 +57,9 @@ fn main() {
         Command::Split(c) => split_cmd::run(c, &cli.globals),
         Command::Train(a) => train_cmd::run(a, &cli.globals),
         Command::Reproduce(c) => reproduce_cmd::run(c, &cli.globals),
+        Command::Resume(a) => ckpt_cmd::resume(a, &cli.globals),
+        Command::Eval(a) => ckpt_cmd::eval(a, &cli.globals),
+        Command::Embed(a) => ckpt_cmd::embed(a, &cli.globals),
         Command::Vae(c) => vae_cmd::run(c, &cli.globals),
         Command::Sample(a) => vae_cmd::sample(a, &cli.globals),
     };

@@ -2,7 +2,9 @@ use crate::globals::Globals;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
-use vgae_core::graph::{run, train, GraphTrainConfig, GraphTrainer, LossKind, ModelKind};
+use vgae_core::graph::{
+    run, train, GraphRunResult, GraphTrainConfig, GraphTrainer, LossKind, ModelKind,
+};
 use vgae_data::EdgeSplit;
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
@@ -77,6 +79,12 @@ pub struct TrainArgs {
     /// Run directory (default: runs/<dataset>-<model>-s<seed>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write a checkpoint every N epochs into <run>/checkpoints (0: only the final one).
+    #[arg(long, default_value_t = 0)]
+    pub checkpoint_every: usize,
+    /// Keep the last K periodic checkpoints.
+    #[arg(long, default_value_t = 3)]
+    pub keep_last: usize,
     /// Print one JSON object with the final metrics instead of text.
     #[arg(long)]
     pub json: bool,
@@ -95,6 +103,8 @@ impl TrainArgs {
             latent: self.latent,
             dropout: self.dropout,
             seed: self.seed,
+            checkpoint_every: self.checkpoint_every,
+            keep_last: self.keep_last,
             ..GraphTrainConfig::default()
         }
     }
@@ -116,6 +126,9 @@ pub fn bar(len: u64, hidden: bool) -> ProgressBar {
 pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
     let device = g.device()?;
     let graph = g.source().load_graph(&a.dataset)?;
+    if let Some(n) = &graph.note {
+        eprintln!("note: {n}");
+    }
     let cfg = a.config();
     let split = match &a.split {
         Some(p) => EdgeSplit::load(p)?,
@@ -137,15 +150,25 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
         pb.inc(1);
     })?;
     pb.finish_and_clear();
-    if a.json {
-        let mut v = serde_json::to_value(&res)?;
+    report(&res, &graph.name, &dir, a.json)
+}
+
+/// Prints a run's final metrics, as text or one JSON object.
+pub fn report(
+    res: &GraphRunResult,
+    dataset: &str,
+    dir: &std::path::Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        let mut v = serde_json::to_value(res)?;
         v["run_dir"] = dir.display().to_string().into();
         println!("{v}");
     } else {
         println!(
             "{} on {} ({} epochs, {:.3} s/epoch, run dir {})",
             res.label,
-            graph.name,
+            dataset,
             res.epochs,
             res.seconds_per_epoch,
             dir.display()

@@ -139,3 +139,60 @@ pub fn check_params(
         )))
     }
 }
+
+/// Only the metadata of a checkpoint (reads the header, not the tensors).
+pub fn load_metadata(path: &Path) -> Result<HashMap<String, String>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut len = [0u8; 8];
+    f.read_exact(&mut len)
+        .map_err(|e| Error::msg(format!("{}: not a valid checkpoint: {e}", path.display())))?;
+    let n = u64::from_le_bytes(len);
+    if n > file_len.saturating_sub(8) || n > 100_000_000 {
+        return Err(Error::msg(format!(
+            "{}: not a valid checkpoint: header of {n} bytes in a {file_len}-byte file",
+            path.display()
+        )));
+    }
+    let mut buf = vec![0u8; 8 + n as usize];
+    buf[..8].copy_from_slice(&len);
+    f.read_exact(&mut buf[8..])
+        .map_err(|e| Error::msg(format!("{}: not a valid checkpoint: {e}", path.display())))?;
+    #[derive(serde::Deserialize)]
+    struct Header {
+        #[serde(rename = "__metadata__", default)]
+        metadata: HashMap<String, String>,
+    }
+    let h: Header = serde_json::from_slice(&buf[8..]).map_err(|e| {
+        Error::msg(format!(
+            "{}: not a valid checkpoint header: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(h.metadata)
+}
+
+/// Checks the format version and kind recorded in a checkpoint's metadata.
+pub fn check_format(
+    path: &Path,
+    meta: &HashMap<String, String>,
+    format: &str,
+    kind: &str,
+) -> Result<()> {
+    let got = meta.get(FORMAT_KEY).map(String::as_str).unwrap_or("<none>");
+    if got != format {
+        return Err(Error::msg(format!(
+            "{}: checkpoint format '{got}', this build reads '{format}' (a newer or foreign file?)",
+            path.display()
+        )));
+    }
+    let got = meta.get("kind").map(String::as_str).unwrap_or("<none>");
+    if got != kind {
+        return Err(Error::msg(format!(
+            "{}: this is a '{got}' checkpoint, expected a '{kind}' checkpoint",
+            path.display()
+        )));
+    }
+    Ok(())
+}

@@ -1,8 +1,10 @@
 //! Candle models, losses, metrics, optimisers and training loops for VAEs on images and GAE / VGAE on graphs.
 
+pub mod baselines;
 pub mod checkpoint;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod graph;
 pub mod metrics;
 pub mod optim;

@@ -99,6 +99,10 @@ fn row_dispatch(zi: &[f32], zt: &[f32], n: usize, buf: &mut [f32], g: &mut [f32]
 /// Host version: `z` is `[n, d]` row-major. Returns (Σ softplus, ∂/∂z = 2·σ(ZZᵀ)Z as `[n, d]`).
 /// Row sums are added in row order, so the value does not depend on the thread count.
 pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
+    // The fast exp clamps its argument, which would turn NaN into a finite number: propagate it instead.
+    if z.iter().any(|v| !v.is_finite()) {
+        return (f64::NAN, vec![f32::NAN; n * d]);
+    }
     let mut zt = vec![0f32; n * d]; // [d, n]
     for i in 0..n {
         for k in 0..d {

@@ -7,6 +7,7 @@ pub mod loss;
 pub mod model;
 pub mod norm;
 pub mod paper;
+pub mod resume;
 pub mod run;
 pub mod sparse;
 pub mod train;

@@ -36,6 +36,16 @@ pub struct GraphTrainConfig {
     pub split: SplitConfig,
     /// Rows per block of the dense loss on non-CPU devices.
     pub block: usize,
+    /// Write a checkpoint every N epochs into `<run>/checkpoints/` (0 = only the final one).
+    #[serde(default)]
+    pub checkpoint_every: usize,
+    /// Keep the last K periodic checkpoints.
+    #[serde(default = "default_keep_last")]
+    pub keep_last: usize,
+}
+
+fn default_keep_last() -> usize {
+    3
 }
 
 impl Default for GraphTrainConfig {
@@ -53,6 +63,8 @@ impl Default for GraphTrainConfig {
             seed: 0,
             split: SplitConfig::default(),
             block: 1024,
+            checkpoint_every: 0,
+            keep_last: 3,
         }
     }
 }
@@ -143,6 +155,13 @@ impl GraphTrainer {
                     graph.name
                 ))
             })?;
+            if let Some(k) = x.data.iter().position(|v| !v.is_finite()) {
+                let row = x.indptr.partition_point(|&p| p <= k) - 1;
+                return Err(Error::msg(format!(
+                    "dataset '{}': node features hold a non-finite value (NaN or inf) in row {row}",
+                    graph.name
+                )));
+            }
             Input::Features(SparseMatrix::new(x))
         } else {
             Input::Identity

@@ -1,0 +1,217 @@
+//! Kill safety: `vgae train` is SIGKILLed mid-run (checkpointing every epoch, so also mid-write), resumed,
+//! and must end exactly where an uninterrupted run ends, with no half-written checkpoint ever visible.
+
+mod common;
+use common::{json, run_ok, vgae};
+use std::path::Path;
+use std::time::Duration;
+
+fn checkpoints_all_load(dir: &Path) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(".safetensors") && !name.starts_with('.') {
+                vgae_core::checkpoint::load(&p, &candle_core::Device::Cpu).unwrap_or_else(|e| {
+                    panic!("{} is not a complete checkpoint: {e}", p.display())
+                });
+            }
+        }
+    }
+}
+
+fn tensors(p: &Path) -> Vec<(String, Vec<u32>)> {
+    let ck = vgae_core::checkpoint::load(p, &candle_core::Device::Cpu).unwrap();
+    let mut v: Vec<_> = ck
+        .tensors
+        .iter()
+        .map(|(k, t)| {
+            (
+                k.clone(),
+                t.flatten_all()
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn sigkill_then_resume_equals_an_uninterrupted_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    let args = [
+        "train",
+        "--dataset",
+        "cora",
+        "--model",
+        "vgae",
+        "--epochs",
+        "60",
+        "--checkpoint-every",
+        "1",
+        "--keep-last",
+        "2",
+        "--json",
+        "--out",
+    ];
+    let straight = json(&run_ok(vgae(cache.path()).args(args).arg(&a)));
+
+    let mut child = vgae(cache.path())
+        .args(args)
+        .arg(&b)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut kills = 0;
+    for delay_ms in [700u64, 450, 900, 350] {
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        checkpoints_all_load(&b);
+        if b.join("result.json").exists() {
+            break;
+        }
+        if !b.join("checkpoints/latest").exists() {
+            // Killed before the first checkpoint: start over.
+            child = vgae(cache.path())
+                .args(args)
+                .arg(&b)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            continue;
+        }
+        child = vgae(cache.path())
+            .args(["resume"])
+            .arg(&b)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    }
+    child.wait().unwrap();
+    if !b.join("result.json").exists() {
+        run_ok(vgae(cache.path()).args(["resume"]).arg(&b));
+    }
+    assert!(
+        kills >= 1,
+        "the run finished before it could be killed: make it longer"
+    );
+    checkpoints_all_load(&b);
+    let resumed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("result.json")).unwrap()).unwrap();
+    for k in [
+        "test_auc",
+        "test_ap",
+        "val_auc",
+        "val_ap",
+        "best_epoch",
+        "best_test_auc",
+        "epochs",
+    ] {
+        assert_eq!(straight[k], resumed[k], "{k} differs after {kills} kills");
+    }
+    let ta: Vec<_> = tensors(&a.join("model.safetensors"))
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("encoder."))
+        .collect();
+    let tb: Vec<_> = tensors(&b.join("model.safetensors"))
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("encoder."))
+        .collect();
+    assert_eq!(ta, tb);
+    let la = std::fs::read_to_string(a.join("metrics.jsonl")).unwrap();
+    let lb = std::fs::read_to_string(b.join("metrics.jsonl")).unwrap();
+    let strip = |s: &str| -> Vec<serde_json::Value> {
+        s.lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("seconds");
+                v
+            })
+            .collect()
+    };
+    assert_eq!(strip(&la), strip(&lb));
+    // Only the last two periodic checkpoints are kept.
+    let n = std::fs::read_dir(b.join("checkpoints"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".safetensors")
+        })
+        .count();
+    assert!(n <= 2, "{n} periodic checkpoints kept");
+}
+
+#[test]
+fn eval_and_embed_from_a_checkpoint_alone() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("r");
+    let res = json(&run_ok(
+        vgae(cache.path())
+            .args([
+                "train", "--model", "gae", "--epochs", "30", "--json", "--out",
+            ])
+            .arg(&run),
+    ));
+    let ev = json(&run_ok(
+        vgae(cache.path())
+            .args(["eval", "--json"])
+            .arg(run.join("model.safetensors")),
+    ));
+    assert_eq!(ev["test_auc"], res["test_auc"]);
+    assert_eq!(ev["val_ap"], res["val_ap"]);
+    for ext in ["npy", "csv", "safetensors"] {
+        let out = root.path().join(format!("emb.{ext}"));
+        run_ok(
+            vgae(cache.path())
+                .args(["embed"])
+                .arg(&run)
+                .arg("--out")
+                .arg(&out),
+        );
+        let bytes = std::fs::read(&out).unwrap();
+        match ext {
+            "npy" => {
+                assert!(bytes.starts_with(b"\x93NUMPY"));
+                assert_eq!((bytes.len() - 128) / 4, 2708 * 16);
+            }
+            "csv" => {
+                let text = String::from_utf8(bytes).unwrap();
+                assert_eq!(text.lines().count(), 2708);
+                assert_eq!(text.lines().next().unwrap().split(',').count(), 16);
+            }
+            _ => {
+                let ck = vgae_core::checkpoint::load(&out, &candle_core::Device::Cpu).unwrap();
+                assert_eq!(ck.tensors["embedding"].dims(), &[2708, 16]);
+            }
+        }
+    }
+    let e = common::run_err(
+        vgae(cache.path())
+            .args(["embed"])
+            .arg(&run)
+            .args(["--out", "x.txt"]),
+    );
+    assert!(e.contains(".npy"), "{e}");
+}
