@@ -223,7 +223,10 @@ impl Vae {
             h = self.act(&l.forward(&h)?)?;
         }
         Ok(Decoded {
-            out: self.out.forward(&h)?,
+            out: match self.out_logvar {
+                None => self.out.forward(&h)?,
+                Some(_) => candle_nn::ops::sigmoid(&self.out.forward(&h)?)?,
+            },
             logvar: match &self.out_logvar {
                 Some(l) => Some(l.forward(&h)?),
                 None => None,
