@@ -16,7 +16,7 @@ pub fn roc_auc(pos: &[f64], neg: &[f64]) -> Option<f64> {
     let mut rank_sum = 0f64;
     let mut i = 0;
     while i < all.len() {
-        let mut j = i;
+        let mut j = i + 1; // always advances, even past a NaN (which equals nothing)
         while j < all.len() && all[j].0 == all[i].0 {
             j += 1;
         }
@@ -44,7 +44,7 @@ pub fn average_precision(pos: &[f64], neg: &[f64]) -> Option<f64> {
     let mut i = 0;
     while i < all.len() {
         let mut j = i;
-        while j < all.len() && all[j].0 == all[i].0 {
+        while j < all.len() && (j == i || all[j].0 == all[i].0) {
             if all[j].1 {
                 tp += 1.0;
             } else {
@@ -75,7 +75,14 @@ pub struct LinkScores {
     pub ap: f64,
 }
 
+/// NaN when any logit is not finite, so a diverged model cannot report a score.
 pub fn link_scores(pos_logits: &[f32], neg_logits: &[f32]) -> LinkScores {
+    if pos_logits.iter().chain(neg_logits).any(|x| !x.is_finite()) {
+        return LinkScores {
+            auc: f64::NAN,
+            ap: f64::NAN,
+        };
+    }
     let (p, n) = (sigmoid_scores(pos_logits), sigmoid_scores(neg_logits));
     LinkScores {
         auc: roc_auc(&p, &n).unwrap_or(f64::NAN),
@@ -106,5 +113,9 @@ mod tests {
         assert_eq!(roc_auc(&[1.0], &[2.0, 3.0]).unwrap(), 0.0);
         assert_eq!(average_precision(&[2.0, 3.0], &[1.0]).unwrap(), 1.0);
         assert!(roc_auc(&[], &[1.0]).is_none());
+        // NaN scores terminate and a non-finite logit gives NaN metrics.
+        assert!(roc_auc(&[f64::NAN, 1.0], &[f64::NAN]).is_some());
+        assert!(average_precision(&[f64::NAN], &[f64::NAN, 0.5]).is_some());
+        assert!(link_scores(&[f32::INFINITY], &[0.0]).auc.is_nan());
     }
 }

@@ -42,62 +42,101 @@ pub fn softplus_sigmoid(x: f32) -> (f32, f32) {
     (x.max(0.0) + log1p_unit(e), if x >= 0.0 { r } else { e * r })
 }
 
-/// One row: fills `g` with Σ_j σ(z_i·z_j) z_j and returns Σ_j softplus(z_i·z_j).
+/// Rows per tile: the column chunk of Zᵀ is reused this many times while it sits in L1/L2.
+const TILE_ROWS: usize = 16;
+/// Columns per chunk: 16 × 512 floats of Zᵀ (32 KB) plus a 16 × 512 logit tile (32 KB).
+const TILE_COLS: usize = 512;
+
+/// One tile of rows `zb` (`[r, d]`): adds Σ_j σ(z_i·z_j) z_j into `g` (`[r, d]`) and returns Σ_ij softplus.
 #[inline(always)]
-fn row(zi: &[f32], zt: &[f32], n: usize, buf: &mut [f32], g: &mut [f32]) -> f64 {
-    buf.fill(0.0);
-    for (k, &a) in zi.iter().enumerate() {
-        for (b, &c) in buf.iter_mut().zip(&zt[k * n..(k + 1) * n]) {
-            *b += a * c;
-        }
-    }
-    let mut lanes = [0f32; 8];
-    let mut chunks = buf.chunks_exact_mut(8);
-    for c in &mut chunks {
-        for (l, x) in lanes.iter_mut().zip(c.iter_mut()) {
-            let (sp, s) = softplus_sigmoid(*x);
-            *l += sp;
-            *x = s;
-        }
-    }
-    let mut total: f64 = lanes.iter().map(|&v| v as f64).sum();
-    for x in chunks.into_remainder() {
-        let (sp, s) = softplus_sigmoid(*x);
-        total += sp as f64;
-        *x = s;
-    }
-    for (k, gk) in g.iter_mut().enumerate() {
-        let col = &zt[k * n..(k + 1) * n];
-        let mut acc = [0f32; 8];
-        let (a8, b8) = (buf.chunks_exact(8), col.chunks_exact(8));
-        let (ar, br) = (a8.remainder(), b8.remainder());
-        for (a, b) in a8.zip(b8) {
-            for l in 0..8 {
-                acc[l] += a[l] * b[l];
+fn rows_tile(zb: &[f32], zt: &[f32], n: usize, d: usize, buf: &mut [f32], g: &mut [f32]) -> f64 {
+    let r = zb.len() / d;
+    g.fill(0.0);
+    let mut total = 0f64;
+    for c0 in (0..n).step_by(TILE_COLS) {
+        let w = TILE_COLS.min(n - c0);
+        // Logits of the tile: buf[i][c] = Σ_k z_i[k] · Zᵀ[k][c0 + c].
+        for i in 0..r {
+            let row = &mut buf[i * TILE_COLS..i * TILE_COLS + w];
+            row.fill(0.0);
+            for k in 0..d {
+                let a = zb[i * d + k];
+                for (b, &c) in row.iter_mut().zip(&zt[k * n + c0..k * n + c0 + w]) {
+                    *b += a * c;
+                }
             }
         }
-        *gk = acc.iter().sum::<f32>() + ar.iter().zip(br).map(|(a, b)| a * b).sum::<f32>();
+        // Softplus summed, sigmoid kept in place.
+        for i in 0..r {
+            let row = &mut buf[i * TILE_COLS..i * TILE_COLS + w];
+            let mut lanes = [0f32; 8];
+            let mut chunks = row.chunks_exact_mut(8);
+            for ch in &mut chunks {
+                for (l, x) in lanes.iter_mut().zip(ch.iter_mut()) {
+                    let (sp, s) = softplus_sigmoid(*x);
+                    *l += sp;
+                    *x = s;
+                }
+            }
+            total += lanes.iter().map(|&v| v as f64).sum::<f64>();
+            for x in chunks.into_remainder() {
+                let (sp, s) = softplus_sigmoid(*x);
+                total += sp as f64;
+                *x = s;
+            }
+        }
+        // Gradient: g[i][k] += Σ_c σ_ic · Zᵀ[k][c0 + c].
+        for i in 0..r {
+            let row = &buf[i * TILE_COLS..i * TILE_COLS + w];
+            for k in 0..d {
+                let col = &zt[k * n + c0..k * n + c0 + w];
+                let mut acc = [0f32; 8];
+                let (a8, b8) = (row.chunks_exact(8), col.chunks_exact(8));
+                let (ar, br) = (a8.remainder(), b8.remainder());
+                for (a, b) in a8.zip(b8) {
+                    for l in 0..8 {
+                        acc[l] += a[l] * b[l];
+                    }
+                }
+                g[i * d + k] +=
+                    acc.iter().sum::<f32>() + ar.iter().zip(br).map(|(a, b)| a * b).sum::<f32>();
+            }
+        }
     }
     total
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn row_avx2(zi: &[f32], zt: &[f32], n: usize, buf: &mut [f32], g: &mut [f32]) -> f64 {
-    row(zi, zt, n, buf, g)
+unsafe fn rows_tile_avx2(
+    zb: &[f32],
+    zt: &[f32],
+    n: usize,
+    d: usize,
+    buf: &mut [f32],
+    g: &mut [f32],
+) -> f64 {
+    rows_tile(zb, zt, n, d, buf, g)
 }
 
-fn row_dispatch(zi: &[f32], zt: &[f32], n: usize, buf: &mut [f32], g: &mut [f32]) -> f64 {
+fn tile_dispatch(
+    zb: &[f32],
+    zt: &[f32],
+    n: usize,
+    d: usize,
+    buf: &mut [f32],
+    g: &mut [f32],
+) -> f64 {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { row_avx2(zi, zt, n, buf, g) };
+        return unsafe { rows_tile_avx2(zb, zt, n, d, buf, g) };
     }
-    row(zi, zt, n, buf, g)
+    rows_tile(zb, zt, n, d, buf, g)
 }
 
 /// Host version: `z` is `[n, d]` row-major. Returns (Σ softplus, ∂/∂z = 2·σ(ZZᵀ)Z as `[n, d]`).
-/// Row sums are added in row order, so the value does not depend on the thread count.
+/// Tile sums are added in tile order, so the value does not depend on the thread count.
 pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
     // The fast exp clamps its argument, which would turn NaN into a finite number: propagate it instead.
     if z.iter().any(|v| !v.is_finite()) {
@@ -111,12 +150,14 @@ pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
     }
     let mut grad = vec![0f32; n * d];
     let sums: Vec<f64> = grad
-        .par_chunks_mut(d)
+        .par_chunks_mut(TILE_ROWS * d)
         .enumerate()
-        .with_min_len(16)
         .map_init(
-            || vec![0f32; n],
-            |buf, (i, g)| row_dispatch(&z[i * d..(i + 1) * d], &zt, n, buf, g),
+            || vec![0f32; TILE_ROWS * TILE_COLS],
+            |buf, (t, g)| {
+                let r0 = t * TILE_ROWS;
+                tile_dispatch(&z[r0 * d..r0 * d + g.len()], &zt, n, d, buf, g)
+            },
         )
         .collect();
     grad.iter_mut().for_each(|g| *g *= 2.0);
