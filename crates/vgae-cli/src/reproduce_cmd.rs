@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::path::PathBuf;
+use vgae_core::baselines::{self, BaselineConfig, BaselineKind};
 use vgae_core::graph::paper::{mean_std, table1};
 use vgae_core::graph::{run, train, GraphRunResult, GraphTrainConfig, GraphTrainer, ModelKind};
 
@@ -18,8 +19,13 @@ pub struct Table1Args {
     /// Comma-separated datasets.
     #[arg(long, default_value = "cora,citeseer,pubmed", value_delimiter = ',')]
     pub datasets: Vec<String>,
-    /// Comma-separated rows: gae-x (GAE*), vgae-x (VGAE*), gae, vgae.
-    #[arg(long, default_value = "gae-x,vgae-x,gae,vgae", value_delimiter = ',')]
+    /// Comma-separated rows: sc (spectral clustering), dw (DeepWalk), gae-x (GAE*), vgae-x (VGAE*), gae,
+    /// vgae. The baselines use the same split per seed as the autoencoders.
+    #[arg(
+        long,
+        default_value = "sc,dw,gae-x,vgae-x,gae,vgae",
+        value_delimiter = ','
+    )]
     pub models: Vec<String>,
     /// Number of seeds (0..N), each with its own split.
     #[arg(long, default_value_t = 10)]
@@ -49,7 +55,10 @@ struct Row {
     best_val_ap_mean: f64,
     paper_auc: Option<f64>,
     paper_ap: Option<f64>,
-    seconds_per_epoch: f64,
+    /// Mean seconds per training epoch (null for SC / DW, which have no epochs).
+    seconds_per_epoch: Option<f64>,
+    /// Mean seconds per run (training, or computing the baseline's embedding).
+    seconds_per_run: f64,
 }
 
 #[derive(Serialize)]
@@ -60,13 +69,24 @@ struct RunEntry<'a> {
     result: &'a GraphRunResult,
 }
 
-fn parse_model(s: &str) -> anyhow::Result<(ModelKind, bool)> {
-    Ok(match s {
-        "gae-x" | "gae*" => (ModelKind::Gae, false),
-        "vgae-x" | "vgae*" => (ModelKind::Vgae, false),
-        "gae" => (ModelKind::Gae, true),
-        "vgae" => (ModelKind::Vgae, true),
-        _ => anyhow::bail!("--models: unknown row '{s}': expected gae-x, vgae-x, gae or vgae"),
+/// A row of the table: an autoencoder (kind, with features?) or a baseline.
+#[derive(Clone, Copy)]
+enum RowKind {
+    Model(ModelKind, bool),
+    Baseline(BaselineKind),
+}
+
+fn parse_model(s: &str) -> anyhow::Result<RowKind> {
+    Ok(match s.trim().to_ascii_lowercase().as_str() {
+        "sc" => RowKind::Baseline(BaselineKind::Sc),
+        "dw" => RowKind::Baseline(BaselineKind::Dw),
+        "gae-x" | "gae*" => RowKind::Model(ModelKind::Gae, false),
+        "vgae-x" | "vgae*" => RowKind::Model(ModelKind::Vgae, false),
+        "gae" => RowKind::Model(ModelKind::Gae, true),
+        "vgae" => RowKind::Model(ModelKind::Vgae, true),
+        _ => anyhow::bail!(
+            "--models: unknown row '{s}': expected sc, dw, gae-x, vgae-x, gae or vgae"
+        ),
     })
 }
 
@@ -83,9 +103,33 @@ pub fn run(cmd: ReproduceCommand, g: &Globals) -> anyhow::Result<()> {
     let mut runs: Vec<(String, u64, GraphRunResult)> = Vec::new();
     for ds in &a.datasets {
         let graph = g.source().load_graph(ds)?;
-        for &(model, features) in &models {
+        for &kind in &models {
             let mut results = Vec::new();
             for seed in 0..a.seeds {
+                let (model, features) = match kind {
+                    RowKind::Model(m, f) => (m, f),
+                    RowKind::Baseline(b) => {
+                        // The split of this seed, exactly as the autoencoder rows draw it.
+                        let cfg = GraphTrainConfig {
+                            dataset: graph.name.clone(),
+                            seed,
+                            ..GraphTrainConfig::default()
+                        };
+                        let split = train::make_split(&graph, &cfg)?;
+                        let pb = bar(1, a.json);
+                        pb.set_prefix(format!("{} {} seed {seed}", graph.name, b.label()));
+                        pb.tick();
+                        let r = baselines::run(b, &graph, &split, &BaselineConfig::default(), seed)
+                            .with_context(|| {
+                                format!("{} on {} (seed {seed})", b.label(), graph.name)
+                            })?;
+                        pb.finish_and_clear();
+                        let res = r.result();
+                        results.push(res.clone());
+                        runs.push((graph.name.clone(), seed, res));
+                        continue;
+                    }
+                };
                 let cfg = GraphTrainConfig {
                     dataset: graph.name.clone(),
                     model,
@@ -125,7 +169,11 @@ pub fn run(cmd: ReproduceCommand, g: &Globals) -> anyhow::Result<()> {
                 best_val_ap_mean: mean_std(&col(|r| r.best_test_ap)).0,
                 paper_auc: paper.map(|p| p.0),
                 paper_ap: paper.map(|p| p.1),
-                seconds_per_epoch: mean_std(&col(|r| r.seconds_per_epoch)).0,
+                seconds_per_epoch: match kind {
+                    RowKind::Model(..) => Some(mean_std(&col(|r| r.seconds_per_epoch)).0),
+                    RowKind::Baseline(_) => None,
+                },
+                seconds_per_run: mean_std(&col(|r| r.train_seconds)).0,
             };
             if !a.json {
                 eprintln!("{}", row_line(&row));
@@ -164,8 +212,11 @@ fn row_line(r: &Row) -> String {
         (Some(a), Some(p)) => format!("{a:.1} / {p:.1}"),
         _ => "–".into(),
     };
+    let per_epoch = r
+        .seconds_per_epoch
+        .map_or("–".to_string(), |s| format!("{s:.4}"));
     format!(
-        "| {} | {} | {} | {} | {:.1} / {:.1} | {} | {} | {:.4} |",
+        "| {} | {} | {} | {} | {:.1} / {:.1} | {} | {} | {} | {:.1} |",
         r.model,
         r.dataset,
         pct(r.auc_mean, r.auc_std),
@@ -174,16 +225,19 @@ fn row_line(r: &Row) -> String {
         100.0 * r.best_val_ap_mean,
         paper,
         r.seeds,
-        r.seconds_per_epoch
+        per_epoch,
+        r.seconds_per_run
     )
 }
 
 fn markdown(rows: &[Row], a: &Table1Args) -> String {
     let mut s = format!(
         "Link prediction, test AUC / AP in % (mean ± std over {} seeds, each its own split; {} loss, {} epochs).\n\
-         \"last\" = after the last epoch (the paper's protocol); \"best-val\" = at the epoch of best validation AUC.\n\n\
-         | model | dataset | AUC (last) | AP (last) | AUC / AP (best-val) | paper AUC / AP | seeds | s/epoch |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         \"last\" = after the last epoch (the paper's protocol); \"best-val\" = at the epoch of best validation AUC.\n\
+         SC (128 non-trivial eigenvectors of the training graph's normalised Laplacian) and DW (DeepWalk, 128 dims) \
+         have no epochs: their two AUC / AP columns are the same run.\n\n\
+         | model | dataset | AUC (last) | AP (last) | AUC / AP (best-val) | paper AUC / AP | seeds | s/epoch | s/run |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
         a.seeds,
         format!("{:?}", a.loss).to_lowercase(),
         a.epochs
