@@ -11,7 +11,13 @@ use vgae_core::optim::{Adam, Optimizer};
 use vgae_core::rng::RunRng;
 use vgae_data::CsrMatrix;
 
-const Z: [[f32; 3]; 5] = [[0.5, -1.2, 2.0], [1.5, 0.3, -0.7], [-2.0, 4.0, 1.0], [0.1, 0.2, 0.3], [3.0, -3.0, 5.0]];
+const Z: [[f32; 3]; 5] = [
+    [0.5, -1.2, 2.0],
+    [1.5, 0.3, -0.7],
+    [-2.0, 4.0, 1.0],
+    [0.1, 0.2, 0.3],
+    [3.0, -3.0, 5.0],
+];
 const EDGES: [[u32; 2]; 3] = [[0, 1], [1, 2], [3, 4]];
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -43,7 +49,13 @@ fn dense_loss_matches_reference_formula_and_gradient() {
     let v = loss.to_scalar::<f32>().unwrap() as f64;
     assert!(close(v, 1.7362392352275706, 1e-5), "loss {v}");
     let g = loss.backward().unwrap();
-    let dz: Vec<f32> = g.get(z.as_tensor()).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let dz: Vec<f32> = g
+        .get(z.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     let want = [
         -0.02478069958334242,
         -0.18293823445687438,
@@ -69,15 +81,17 @@ fn dense_loss_matches_reference_formula_and_gradient() {
 #[test]
 fn fused_gram_matches_naive_even_for_huge_logits() {
     let mut rng = RunRng::new(7);
-    let (n, d) = (37, 16);
-    // Scale 4 gives logits of several hundred: exp(x) would overflow f32.
+    let (n, d) = (300, 16); // three tiles of 128: diagonal, off-diagonal and ragged blocks
+                            // Scale 4 gives logits of several hundred: exp(x) would overflow f32.
     let z = (rng.normal(&[n, d], &Device::Cpu).unwrap() * 4.0).unwrap();
     let host: Vec<f32> = z.flatten_all().unwrap().to_vec1().unwrap();
     let (v, g) = softplus_gram_host(&host, n, d);
     let (mut want, mut want_g) = (0f64, vec![0f64; n * d]);
     for i in 0..n {
         for j in 0..n {
-            let x: f64 = (0..d).map(|k| host[i * d + k] as f64 * host[j * d + k] as f64).sum();
+            let x: f64 = (0..d)
+                .map(|k| host[i * d + k] as f64 * host[j * d + k] as f64)
+                .sum();
             want += x.max(0.0) + (-x.abs()).exp().ln_1p();
             let s = 1.0 / (1.0 + (-x).exp());
             for k in 0..d {
@@ -99,7 +113,15 @@ fn fused_gram_matches_naive_even_for_huge_logits() {
     // And the autograd wrapper carries the same gradient.
     let zv = Var::from_tensor(&z).unwrap();
     let s = softplus_gram(zv.as_tensor(), 8).unwrap();
-    let ga: Vec<f32> = s.backward().unwrap().get(zv.as_tensor()).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let ga: Vec<f32> = s
+        .backward()
+        .unwrap()
+        .get(zv.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert_eq!(ga, g);
 }
 
@@ -113,7 +135,10 @@ fn bce_is_stable_and_weighted() {
             // −w·t·log σ(x) − (1−t)·log(1−σ(x)) with log σ(x) = −softplus(−x).
             let sp = |v: f64| v.max(0.0) + (-v.abs()).exp().ln_1p();
             let want = w * t as f64 * sp(-xi) + (1.0 - t as f64) * sp(*xi);
-            assert!(li.is_finite() && close(*li as f64, want, 1e-5), "x {xi} t {t}: {li} vs {want}");
+            assert!(
+                li.is_finite() && close(*li as f64, want, 1e-5),
+                "x {xi} t {t}: {li} vs {want}"
+            );
         }
     }
 }
@@ -122,8 +147,21 @@ fn bce_is_stable_and_weighted() {
 //   kl = (0.5/N) * mean(sum(1 + 2 logstd − mu² − exp(logstd)², 1)); the loss adds −kl = 0.8920264501163742
 #[test]
 fn kl_matches_reference() {
-    let mu = Tensor::new(&Z, &Device::Cpu).unwrap().narrow(1, 0, 2).unwrap();
-    let logstd = Tensor::new(&[[0.1f32, -0.2], [0.3, 0.0], [-1.0, 0.5], [0.2, 0.2], [-0.3, 0.1]], &Device::Cpu).unwrap();
+    let mu = Tensor::new(&Z, &Device::Cpu)
+        .unwrap()
+        .narrow(1, 0, 2)
+        .unwrap();
+    let logstd = Tensor::new(
+        &[
+            [0.1f32, -0.2],
+            [0.3, 0.0],
+            [-1.0, 0.5],
+            [0.2, 0.2],
+            [-0.3, 0.1],
+        ],
+        &Device::Cpu,
+    )
+    .unwrap();
     let v = kl_loss(&mu, &logstd).unwrap().to_scalar::<f32>().unwrap() as f64;
     assert!(close(v, 0.8920264501163742, 1e-6), "{v}");
 }
@@ -132,12 +170,20 @@ fn kl_matches_reference() {
 fn normalized_adjacency_by_hand() {
     // Path 0-1-2: degrees with self-loops 2, 3, 2.
     let a = normalized_adjacency(3, &[[0, 1], [1, 2]]);
-    let d = to_dense(&a, &Device::Cpu).unwrap().to_vec2::<f32>().unwrap();
+    let d = to_dense(&a, &Device::Cpu)
+        .unwrap()
+        .to_vec2::<f32>()
+        .unwrap();
     let s6 = 1.0 / 6f32.sqrt();
     let want = [[0.5, s6, 0.0], [s6, 1.0 / 3.0, s6], [0.0, s6, 0.5]];
     for i in 0..3 {
         for j in 0..3 {
-            assert!((d[i][j] - want[i][j]).abs() < 1e-6, "({i},{j}) {} vs {}", d[i][j], want[i][j]);
+            assert!(
+                (d[i][j] - want[i][j]).abs() < 1e-6,
+                "({i},{j}) {} vs {}",
+                d[i][j],
+                want[i][j]
+            );
         }
     }
 }
@@ -145,7 +191,17 @@ fn normalized_adjacency_by_hand() {
 #[test]
 fn sparse_product_and_its_backward_match_dense() {
     // A non-symmetric 4×3 matrix (like node features), so the backward must use Aᵀ.
-    let a = CsrMatrix::from_triplets(4, 3, vec![(0, 0, 1.0), (0, 2, -2.0), (1, 1, 0.5), (3, 0, 3.0), (3, 2, 1.5)]);
+    let a = CsrMatrix::from_triplets(
+        4,
+        3,
+        vec![
+            (0, 0, 1.0),
+            (0, 2, -2.0),
+            (1, 1, 0.5),
+            (3, 0, 3.0),
+            (3, 2, 1.5),
+        ],
+    );
     let dense = to_dense(&a, &Device::Cpu).unwrap();
     let m = SparseMatrix::new(a);
     let mut rng = RunRng::new(1);
@@ -153,12 +209,29 @@ fn sparse_product_and_its_backward_match_dense() {
     let up = rng.normal(&[4, 5], &Device::Cpu).unwrap();
     let ys = m.matmul(h.as_tensor()).unwrap();
     let yd = dense.matmul(h.as_tensor()).unwrap();
-    let diff = (&ys - &yd).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+    let diff = (&ys - &yd)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
     assert!(diff < 1e-6);
     let gs = (ys * &up).unwrap().sum_all().unwrap().backward().unwrap();
     let gd = (yd * &up).unwrap().sum_all().unwrap().backward().unwrap();
-    let (gs, gd) = (gs.get(h.as_tensor()).unwrap(), gd.get(h.as_tensor()).unwrap());
-    let diff = (gs - gd).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+    let (gs, gd) = (
+        gs.get(h.as_tensor()).unwrap(),
+        gd.get(h.as_tensor()).unwrap(),
+    );
+    let diff = (gs - gd)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
     assert!(diff < 1e-5, "backward differs by {diff}");
 }
 
@@ -168,20 +241,38 @@ fn sparse_product_and_its_backward_match_dense() {
 fn metrics_match_sklearn_with_ties() {
     let pos = [0.9, 0.8, 0.8, 0.3, 0.3, 0.1];
     let neg = [0.8, 0.3, 0.2, 0.2, 0.05];
-    assert!(close(roc_auc(&pos, &neg).unwrap(), 0.7333333333333334, 1e-12));
-    assert!(close(average_precision(&pos, &neg).unwrap(), 0.7547619047619047, 1e-12));
+    assert!(close(
+        roc_auc(&pos, &neg).unwrap(),
+        0.7333333333333334,
+        1e-12
+    ));
+    assert!(close(
+        average_precision(&pos, &neg).unwrap(),
+        0.7547619047619047,
+        1e-12
+    ));
     // rng = np.random.default_rng(0); pos = round(rng.normal(0.5, 1, 40), 1); neg = round(rng.normal(0, 1, 60), 1)
     let pos = [
-        0.6, 0.4, 1.1, 0.6, -0.0, 0.9, 1.8, 1.4, -0.2, -0.8, -0.1, 0.5, -1.8, 0.3, -0.7, -0.2, -0.0, 0.2, 0.9, 1.5, 0.4, 1.9, -0.2, 0.9, 1.4, 0.6, -0.2,
-        -0.4, 0.0, 0.7, -0.5, 0.3, 0.3, 1.0, 0.7, 0.9, -0.2, 0.4, 1.3, 2.0,
+        0.6, 0.4, 1.1, 0.6, -0.0, 0.9, 1.8, 1.4, -0.2, -0.8, -0.1, 0.5, -1.8, 0.3, -0.7, -0.2,
+        -0.0, 0.2, 0.9, 1.5, 0.4, 1.9, -0.2, 0.9, 1.4, 0.6, -0.2, -0.4, 0.0, 0.7, -0.5, 0.3, 0.3,
+        1.0, 0.7, 0.9, -0.2, 0.4, 1.3, 2.0,
     ];
     let neg = [
-        -1.3, 1.5, 1.3, 0.8, 0.3, -0.3, 1.5, 2.0, 1.8, 1.3, 0.4, -1.2, -0.0, 0.7, -1.3, 0.4, 0.4, 0.7, -1.2, -0.7, -0.4, -1.2, 1.7, -0.5, 0.3, -0.3, 1.6,
-        1.3, 0.6, -2.2, 0.1, 0.7, 1.0, -0.6, 1.8, -1.3, -0.7, 0.9, 0.0, 2.0, 0.2, -0.6, -0.4, -1.1, -1.3, 0.6, 0.6, 1.3, -0.8, 1.7, -0.3, 1.6, -0.4, -0.7,
-        0.2, 1.0, 0.2, -0.6, -1.3, -1.4,
+        -1.3, 1.5, 1.3, 0.8, 0.3, -0.3, 1.5, 2.0, 1.8, 1.3, 0.4, -1.2, -0.0, 0.7, -1.3, 0.4, 0.4,
+        0.7, -1.2, -0.7, -0.4, -1.2, 1.7, -0.5, 0.3, -0.3, 1.6, 1.3, 0.6, -2.2, 0.1, 0.7, 1.0,
+        -0.6, 1.8, -1.3, -0.7, 0.9, 0.0, 2.0, 0.2, -0.6, -0.4, -1.1, -1.3, 0.6, 0.6, 1.3, -0.8,
+        1.7, -0.3, 1.6, -0.4, -0.7, 0.2, 1.0, 0.2, -0.6, -1.3, -1.4,
     ];
-    assert!(close(roc_auc(&pos, &neg).unwrap(), 0.5789583333333334, 1e-12));
-    assert!(close(average_precision(&pos, &neg).unwrap(), 0.43447041838358036, 1e-12));
+    assert!(close(
+        roc_auc(&pos, &neg).unwrap(),
+        0.5789583333333334,
+        1e-12
+    ));
+    assert!(close(
+        average_precision(&pos, &neg).unwrap(),
+        0.43447041838358036,
+        1e-12
+    ));
 }
 
 // Reference: torch.optim.Adam semantics (lr 0.1, betas 0.9/0.999, eps 1e-8) on f(p) = Σ p², p0 = [1, −2],
@@ -194,23 +285,38 @@ fn adam_matches_torch_semantics_and_state_roundtrips() {
     let mut opt = Adam::new(vec![("p".into(), p.clone())], 0.1).unwrap();
     let (mut pm, mut m, mut v) = ([1f64, -2.0], [0f64; 2], [0f64; 2]);
     for t in 1..=3 {
-        let g = p.as_tensor().sqr().unwrap().sum_all().unwrap().backward().unwrap();
+        let g = p
+            .as_tensor()
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
         opt.step(&g).unwrap();
         for i in 0..2 {
             let gi = 2.0 * pm[i];
             m[i] = 0.9 * m[i] + 0.1 * gi;
             v[i] = 0.999 * v[i] + 0.001 * gi * gi;
-            pm[i] -= 0.1 * (m[i] / (1.0 - 0.9f64.powi(t))) / ((v[i] / (1.0 - 0.999f64.powi(t))).sqrt() + 1e-8);
+            pm[i] -= 0.1 * (m[i] / (1.0 - 0.9f64.powi(t)))
+                / ((v[i] / (1.0 - 0.999f64.powi(t))).sqrt() + 1e-8);
         }
     }
     let got: Vec<f32> = p.as_tensor().to_vec1().unwrap();
     for i in 0..2 {
-        assert!((got[i] as f64 - pm[i]).abs() < 1e-5, "{} vs {}", got[i], pm[i]);
+        assert!(
+            (got[i] as f64 - pm[i]).abs() < 1e-5,
+            "{} vs {}",
+            got[i],
+            pm[i]
+        );
     }
     assert!((pm[0] - 0.7).abs() < 0.01 && (pm[1] + 1.7).abs() < 0.01);
     let state: std::collections::HashMap<_, _> = opt.state().into_iter().collect();
     let mut fresh = Adam::new(vec![("p".into(), p.clone())], 0.1).unwrap();
     fresh.load_state(&state, opt.steps()).unwrap();
     assert_eq!(fresh.steps(), 3);
-    assert!(fresh.load_state(&std::collections::HashMap::new(), 3).is_err());
+    assert!(fresh
+        .load_state(&std::collections::HashMap::new(), 3)
+        .is_err());
 }

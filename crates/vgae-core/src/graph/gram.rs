@@ -42,101 +42,148 @@ pub fn softplus_sigmoid(x: f32) -> (f32, f32) {
     (x.max(0.0) + log1p_unit(e), if x >= 0.0 { r } else { e * r })
 }
 
-/// Rows per tile: the column chunk of Zᵀ is reused this many times while it sits in L1/L2.
-const TILE_ROWS: usize = 16;
-/// Columns per chunk: 16 × 512 floats of Zᵀ (32 KB) plus a 16 × 512 logit tile (32 KB).
-const TILE_COLS: usize = 512;
+/// Rows (and columns) per tile: a 128 × 128 block of logits (64 KB) next to 2 × 16 × 128 floats of Z.
+const TILE: usize = 128;
 
-/// One tile of rows `zb` (`[r, d]`): adds Σ_j σ(z_i·z_j) z_j into `g` (`[r, d]`) and returns Σ_ij softplus.
+/// One tile pair (I, J) of Σ softplus(ZZᵀ): returns (Σ softplus over the block, dG_I, dG_J) with
+/// dG_I = σ(Z_I Z_Jᵀ) Z_J and dG_J = σ(Z_I Z_Jᵀ)ᵀ Z_I. The softplus sum counts the block once.
+/// `zt` is Zᵀ (`[d, n]`); `zi`, `zj` are rows of Z (`[r, d]`); `j0` is J's first column.
 #[inline(always)]
-fn rows_tile(zb: &[f32], zt: &[f32], n: usize, d: usize, buf: &mut [f32], g: &mut [f32]) -> f64 {
-    let r = zb.len() / d;
-    g.fill(0.0);
+fn tile_pair(
+    zi: &[f32],
+    zt: &[f32],
+    n: usize,
+    d: usize,
+    j0: usize,
+    cols: usize,
+    diag: bool,
+    s: &mut [f32],
+) -> (f64, Vec<f32>, Vec<f32>) {
+    let rows = zi.len() / d;
     let mut total = 0f64;
-    for c0 in (0..n).step_by(TILE_COLS) {
-        let w = TILE_COLS.min(n - c0);
-        // Logits of the tile: buf[i][c] = Σ_k z_i[k] · Zᵀ[k][c0 + c].
-        for i in 0..r {
-            let row = &mut buf[i * TILE_COLS..i * TILE_COLS + w];
-            row.fill(0.0);
-            for k in 0..d {
-                let a = zb[i * d + k];
-                for (b, &c) in row.iter_mut().zip(&zt[k * n + c0..k * n + c0 + w]) {
-                    *b += a * c;
-                }
+    // Logits, then softplus (summed) and sigmoid (kept in place).
+    for i in 0..rows {
+        let row = &mut s[i * TILE..i * TILE + cols];
+        row.fill(0.0);
+        for k in 0..d {
+            let a = zi[i * d + k];
+            for (b, &c) in row.iter_mut().zip(&zt[k * n + j0..k * n + j0 + cols]) {
+                *b += a * c;
             }
         }
-        // Softplus summed, sigmoid kept in place.
-        for i in 0..r {
-            let row = &mut buf[i * TILE_COLS..i * TILE_COLS + w];
-            let mut lanes = [0f32; 8];
-            let mut chunks = row.chunks_exact_mut(8);
-            for ch in &mut chunks {
-                for (l, x) in lanes.iter_mut().zip(ch.iter_mut()) {
-                    let (sp, s) = softplus_sigmoid(*x);
-                    *l += sp;
-                    *x = s;
-                }
-            }
-            total += lanes.iter().map(|&v| v as f64).sum::<f64>();
-            for x in chunks.into_remainder() {
-                let (sp, s) = softplus_sigmoid(*x);
-                total += sp as f64;
-                *x = s;
+        let mut lanes = [0f32; 8];
+        let mut chunks = row.chunks_exact_mut(8);
+        for ch in &mut chunks {
+            for (l, x) in lanes.iter_mut().zip(ch.iter_mut()) {
+                let (sp, sg) = softplus_sigmoid(*x);
+                *l += sp;
+                *x = sg;
             }
         }
-        // Gradient: g[i][k] += Σ_c σ_ic · Zᵀ[k][c0 + c].
-        for i in 0..r {
-            let row = &buf[i * TILE_COLS..i * TILE_COLS + w];
-            for k in 0..d {
-                let col = &zt[k * n + c0..k * n + c0 + w];
-                let mut acc = [0f32; 8];
-                let (a8, b8) = (row.chunks_exact(8), col.chunks_exact(8));
-                let (ar, br) = (a8.remainder(), b8.remainder());
-                for (a, b) in a8.zip(b8) {
-                    for l in 0..8 {
-                        acc[l] += a[l] * b[l];
-                    }
+        total += lanes.iter().map(|&v| v as f64).sum::<f64>();
+        for x in chunks.into_remainder() {
+            let (sp, sg) = softplus_sigmoid(*x);
+            total += sp as f64;
+            *x = sg;
+        }
+    }
+    // dG_I[i][k] = Σ_c σ_ic Z_J[c][k].
+    let mut gi = vec![0f32; rows * d];
+    for i in 0..rows {
+        let row = &s[i * TILE..i * TILE + cols];
+        for k in 0..d {
+            let col = &zt[k * n + j0..k * n + j0 + cols];
+            let mut acc = [0f32; 8];
+            let (a8, b8) = (row.chunks_exact(8), col.chunks_exact(8));
+            let (ar, br) = (a8.remainder(), b8.remainder());
+            for (a, b) in a8.zip(b8) {
+                for l in 0..8 {
+                    acc[l] += a[l] * b[l];
                 }
-                g[i * d + k] +=
-                    acc.iter().sum::<f32>() + ar.iter().zip(br).map(|(a, b)| a * b).sum::<f32>();
+            }
+            gi[i * d + k] =
+                acc.iter().sum::<f32>() + ar.iter().zip(br).map(|(a, b)| a * b).sum::<f32>();
+        }
+    }
+    if diag {
+        return (total, gi, Vec::new());
+    }
+    // dG_J[c][k] = Σ_i σ_ic Z_I[i][k], accumulated transposed ([d, cols]) so the inner loop is contiguous.
+    let mut gjt = vec![0f32; d * cols];
+    for i in 0..rows {
+        let row = &s[i * TILE..i * TILE + cols];
+        for k in 0..d {
+            let a = zi[i * d + k];
+            for (g, &x) in gjt[k * cols..(k + 1) * cols].iter_mut().zip(row) {
+                *g += a * x;
             }
         }
     }
-    total
+    let mut gj = vec![0f32; cols * d];
+    for k in 0..d {
+        for c in 0..cols {
+            gj[c * d + k] = gjt[k * cols + c];
+        }
+    }
+    (total, gi, gj)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rows_tile_avx2(
-    zb: &[f32],
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_pair_avx2(
+    zi: &[f32],
     zt: &[f32],
     n: usize,
     d: usize,
-    buf: &mut [f32],
-    g: &mut [f32],
-) -> f64 {
-    rows_tile(zb, zt, n, d, buf, g)
+    j0: usize,
+    cols: usize,
+    diag: bool,
+    s: &mut [f32],
+) -> (f64, Vec<f32>, Vec<f32>) {
+    tile_pair(zi, zt, n, d, j0, cols, diag, s)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn tile_dispatch(
-    zb: &[f32],
+    zi: &[f32],
     zt: &[f32],
     n: usize,
     d: usize,
-    buf: &mut [f32],
-    g: &mut [f32],
-) -> f64 {
+    j0: usize,
+    cols: usize,
+    diag: bool,
+    s: &mut [f32],
+) -> (f64, Vec<f32>, Vec<f32>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { rows_tile_avx2(zb, zt, n, d, buf, g) };
+        return unsafe { tile_pair_avx2(zi, zt, n, d, j0, cols, diag, s) };
     }
-    rows_tile(zb, zt, n, d, buf, g)
+    tile_pair(zi, zt, n, d, j0, cols, diag, s)
 }
 
-/// Host version: `z` is `[n, d]` row-major. Returns (Σ softplus, ∂/∂z = 2·σ(ZZᵀ)Z as `[n, d]`).
-/// Tile sums are added in tile order, so the value does not depend on the thread count.
+/// Round-robin (circle method) schedule of all tile pairs I < J: in each round every tile appears at most
+/// once, so a round's pairs can run in parallel and still add into G in a fixed order.
+fn rounds(t: usize) -> Vec<Vec<(usize, usize)>> {
+    let m = t + t % 2; // a dummy tile `t` when t is odd
+    let mut ring: Vec<usize> = (0..m).collect();
+    let mut out = Vec::with_capacity(m.saturating_sub(1));
+    for _ in 0..m.saturating_sub(1) {
+        let pairs = (0..m / 2)
+            .map(|k| (ring[k], ring[m - 1 - k]))
+            .filter(|&(a, b)| a < t && b < t)
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect();
+        out.push(pairs);
+        ring[1..].rotate_right(1);
+    }
+    out
+}
+
+/// Host version: `z` is `[n, d]` row-major. Returns (Σ_ij softplus(z_i·z_j), ∂/∂z = 2·σ(ZZᵀ)Z as `[n, d]`).
+/// Uses the symmetry of ZZᵀ (each off-diagonal tile once) and adds partial results in a fixed order, so the
+/// result is the same bit for bit whatever the thread count.
 pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
     // The fast exp clamps its argument, which would turn NaN into a finite number: propagate it instead.
     if z.iter().any(|v| !v.is_finite()) {
@@ -148,20 +195,50 @@ pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
             zt[k * n + i] = z[i * d + k];
         }
     }
+    let t = n.div_ceil(TILE);
+    let span = |a: usize| (a * TILE, TILE.min(n - a * TILE));
     let mut grad = vec![0f32; n * d];
-    let sums: Vec<f64> = grad
-        .par_chunks_mut(TILE_ROWS * d)
-        .enumerate()
+    let mut total = 0f64;
+    let add = |grad: &mut [f32], tile: usize, g: &[f32]| {
+        let (r0, _) = span(tile);
+        for (x, y) in grad[r0 * d..r0 * d + g.len()].iter_mut().zip(g) {
+            *x += y;
+        }
+    };
+    let diag: Vec<_> = (0..t)
+        .into_par_iter()
         .map_init(
-            || vec![0f32; TILE_ROWS * TILE_COLS],
-            |buf, (t, g)| {
-                let r0 = t * TILE_ROWS;
-                tile_dispatch(&z[r0 * d..r0 * d + g.len()], &zt, n, d, buf, g)
+            || vec![0f32; TILE * TILE],
+            |s, a| {
+                let (r0, r) = span(a);
+                tile_dispatch(&z[r0 * d..(r0 + r) * d], &zt, n, d, r0, r, true, s)
             },
         )
         .collect();
+    for (a, (v, gi, _)) in diag.iter().enumerate() {
+        total += v;
+        add(&mut grad, a, gi);
+    }
+    for round in rounds(t) {
+        let parts: Vec<_> = round
+            .par_iter()
+            .map_init(
+                || vec![0f32; TILE * TILE],
+                |s, &(a, b)| {
+                    let (r0, r) = span(a);
+                    let (c0, c) = span(b);
+                    tile_dispatch(&z[r0 * d..(r0 + r) * d], &zt, n, d, c0, c, false, s)
+                },
+            )
+            .collect();
+        for (&(a, b), (v, gi, gj)) in round.iter().zip(&parts) {
+            total += 2.0 * v;
+            add(&mut grad, a, gi);
+            add(&mut grad, b, gj);
+        }
+    }
     grad.iter_mut().for_each(|g| *g *= 2.0);
-    (sums.iter().sum(), grad)
+    (total, grad)
 }
 
 /// Device version: row blocks of `block` rows with Candle ops. Same results as the host version up to
