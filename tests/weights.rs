@@ -1,0 +1,50 @@
+//! Every shipped checkpoint loads and reproduces the metric its README states, to 4 decimals, on CPU.
+
+mod common;
+use common::{json, run_ok, vgae};
+
+fn read_me() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../weights/README.md"
+    ))
+    .unwrap()
+}
+
+/// The README row of `file` must state these numbers (rounded to 4 decimals).
+fn stated(file: &str, pairs: &[(&str, f64)]) {
+    let row = read_me()
+        .lines()
+        .find(|l| l.contains(file))
+        .unwrap_or_else(|| panic!("weights/README.md has no row for {file}"))
+        .to_string();
+    for (name, v) in pairs {
+        let want = format!("{name} {v:.4}");
+        assert!(
+            row.contains(&want),
+            "weights/README.md row for {file} does not say '{want}': {row}"
+        );
+    }
+}
+
+#[test]
+fn shipped_graph_checkpoints_reproduce_their_metrics() {
+    let cache = tempfile::tempdir().unwrap();
+    for file in ["cora-gae.safetensors", "cora-vgae.safetensors"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../weights")
+            .join(file);
+        let v = json(&run_ok(
+            vgae(cache.path())
+                .args(["eval", "--device", "cpu", "--json"])
+                .arg(&path),
+        ));
+        let auc = v["test_auc"].as_f64().unwrap();
+        let ap = v["test_ap"].as_f64().unwrap();
+        stated(file, &[("AUC", auc), ("AP", ap)]);
+        assert!(
+            std::fs::metadata(&path).unwrap().len() < 4 << 20,
+            "{file} is larger than 4 MB"
+        );
+    }
+}
