@@ -1,5 +1,6 @@
 //! `vgae`: variational autoencoders on graphs (GAE / VGAE) and images (VAE), built on Candle.
 
+mod bench_cmd;
 mod ckpt_cmd;
 mod data_cmd;
 mod globals;
@@ -43,6 +44,9 @@ enum Command {
     Eval(ckpt_cmd::EvalArgs),
     /// Write node embeddings (mu) of a graph checkpoint to .safetensors, .npy or .csv.
     Embed(ckpt_cmd::EmbedArgs),
+    /// Benchmarks: epoch time and peak memory on Planetoid, and scaling on synthetic graphs.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
     /// Train and evaluate VAEs on images (MNIST, Fashion-MNIST, Frey Face).
     #[command(subcommand)]
     Vae(vae_cmd::VaeCommand),
@@ -51,6 +55,11 @@ enum Command {
 }
 
 fn main() {
+    // Candle's element-wise pool busy-waits; on a small shared CPU one thread is several times faster, and
+    // matmuls and our own kernels keep the rayon pool. An explicit setting wins.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => data_cmd::run(c, &cli.globals),
@@ -60,6 +69,7 @@ fn main() {
         Command::Resume(a) => ckpt_cmd::resume(a, &cli.globals),
         Command::Eval(a) => ckpt_cmd::eval(a, &cli.globals),
         Command::Embed(a) => ckpt_cmd::embed(a, &cli.globals),
+        Command::Bench(c) => bench_cmd::run(c, &cli.globals),
         Command::Vae(c) => vae_cmd::run(c, &cli.globals),
         Command::Sample(a) => vae_cmd::sample(a, &cli.globals),
     };

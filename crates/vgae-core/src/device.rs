@@ -31,6 +31,17 @@ impl FromStr for DeviceChoice {
     }
 }
 
+impl std::fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceChoice::Auto => write!(f, "auto"),
+            DeviceChoice::Cpu => write!(f, "cpu"),
+            DeviceChoice::Cuda(i) => write!(f, "cuda:{i}"),
+            DeviceChoice::Metal => write!(f, "metal"),
+        }
+    }
+}
+
 /// Returns the device and a one-line notice saying what was chosen and why.
 pub fn select(choice: DeviceChoice) -> Result<(Device, String)> {
     match choice {

@@ -12,6 +12,7 @@ pub mod pickle;
 pub mod planetoid;
 pub mod source;
 pub mod split;
+pub mod synth;
 
 pub use error::{DataError, Result};
 pub use graph::{CsrMatrix, Graph, GraphInfo};

@@ -36,6 +36,8 @@ impl Optimizer for Adagrad {
             let Some(g) = grad(grads, name, var)? else {
                 continue;
             };
+            // Candle's gradients still link to the step's graph: keep the state free of it.
+            let g = &g.detach();
             let sum = (&self.sum[i] + g.sqr()?)?;
             let update = (g / (sum.sqrt()? + self.eps)?)?;
             var.set(&(var.as_tensor() - (update * self.lr)?)?)?;

@@ -43,6 +43,8 @@ impl Optimizer for Adam {
             let Some(g) = grad(grads, name, var)? else {
                 continue;
             };
+            // Candle's gradients still link to the step's graph: keep the state free of it.
+            let g = &g.detach();
             let m = ((&self.m[i] * self.beta1)? + (g * (1.0 - self.beta1))?)?;
             let v = ((&self.v[i] * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
             let denom = ((&v / bc2)?.sqrt()? + self.eps)?;
