@@ -169,7 +169,7 @@ impl<'a> Machine<'a> {
         }
     }
     fn set_items(&mut self, target: Id, kv: Vec<Id>) -> Result<()> {
-        if kv.len() % 2 != 0 {
+        if !kv.len().is_multiple_of(2) {
             return Err(self.err("SETITEMS with an odd number of items"));
         }
         let pairs = kv.chunks(2).map(|c| (c[0], c[1]));
@@ -407,6 +407,8 @@ impl Pickle {
         }
     }
 
+    /// (args, state, dict items) of an instance of `want`.
+    #[allow(clippy::type_complexity)]
     fn instance(&self, id: Id, want: Global) -> Result<(&[Id], Option<Id>, &[(Id, Id)])> {
         match self.obj(id) {
             Obj::Instance {

@@ -29,6 +29,7 @@ pub struct GcnEncoder {
 
 impl GcnEncoder {
     /// Glorot-uniform weights from the run's RNG, in the order conv1, conv_mu, conv_logstd.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         input: Input,
         n_nodes: usize,
@@ -87,17 +88,13 @@ impl GcnEncoder {
     }
 
     /// Encodes with propagation matrix `adj` (Â of the training graph). `rng` = Some enables dropout.
-    pub fn forward(
-        &self,
-        adj: &Arc<SparseMatrix>,
-        mut rng: Option<&mut RunRng>,
-    ) -> Result<Encoded> {
+    pub fn forward(&self, adj: &Arc<SparseMatrix>, rng: Option<&mut RunRng>) -> Result<Encoded> {
         let xw = match &self.input {
             Input::Features(x) => x.matmul(self.conv1.as_tensor())?, // [n_nodes, hidden]
             Input::Identity => self.conv1.as_tensor().clone(),       // I · W = W
         };
         let h = adj.matmul(&xw)?.relu()?; // [n_nodes, hidden]
-        let h = self.drop(h, rng.as_deref_mut())?;
+        let h = self.drop(h, rng)?;
         let mu = adj.matmul(&h.matmul(self.conv_mu.as_tensor())?)?; // [n_nodes, latent]
         let logstd = match &self.conv_logstd {
             Some(w) => Some(adj.matmul(&h.matmul(w.as_tensor())?)?),

@@ -49,6 +49,7 @@ const TILE: usize = 128;
 /// dG_I = σ(Z_I Z_Jᵀ) Z_J and dG_J = σ(Z_I Z_Jᵀ)ᵀ Z_I. The softplus sum counts the block once.
 /// `zt` is Zᵀ (`[d, n]`); `zi`, `zj` are rows of Z (`[r, d]`); `j0` is J's first column.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn tile_pair(
     zi: &[f32],
     zt: &[f32],

@@ -65,7 +65,10 @@ pub fn run(
         }
         if let Some(d) = dir {
             let every = trainer.cfg.checkpoint_every;
-            if every > 0 && trainer.epoch % every == 0 && trainer.epoch < trainer.cfg.epochs {
+            if every > 0
+                && trainer.epoch.is_multiple_of(every)
+                && trainer.epoch < trainer.cfg.epochs
+            {
                 periodic_checkpoint(trainer, &d.join(CHECKPOINT_DIR))?;
             }
         }
