@@ -46,10 +46,7 @@ pub fn kind(path: &std::path::Path) -> anyhow::Result<String> {
 pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
     let ck = run::find_checkpoint(&a.path)?;
     if kind(&ck)? == "vae" {
-        anyhow::bail!(
-            "{}: VAE checkpoints are resumed with `vgae vae resume`",
-            ck.display()
-        );
+        return crate::vae_cmd::resume(&ck, a.epochs, a.json, g);
     }
     let device = g.device()?;
     let mut t = resume::restore(&ck, &g.source(), None, &device)?;
@@ -76,10 +73,7 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
 pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
     let ck = run::find_checkpoint(&a.checkpoint)?;
     if kind(&ck)? == "vae" {
-        anyhow::bail!(
-            "{}: VAE checkpoints are evaluated with `vgae vae eval`",
-            ck.display()
-        );
+        return crate::vae_cmd::eval(&ck, a.json, g);
     }
     let device = g.device()?;
     let split = a

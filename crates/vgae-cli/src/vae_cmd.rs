@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use vgae_core::vae::run;
-use vgae_core::vae::train::{EpochMetrics, Progress, VaeData};
+use vgae_core::vae::train::{Checkpoint, EpochMetrics, Progress, Trainer, VaeData};
 use vgae_core::vae::{Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig};
 
 #[derive(Subcommand)]
@@ -16,6 +16,17 @@ pub enum VaeCommand {
     Train(TrainArgs),
     /// The seed's experiment: one run per latent size, one PNG of all curves and a markdown table.
     Sweep(SweepArgs),
+    /// Write a parameters-only copy of a checkpoint (no optimiser state: half the size; `vgae eval` and
+    /// `vgae sample` work with it, `vgae resume` does not).
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// A VAE checkpoint or run directory.
+    pub checkpoint: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Clone)]
@@ -63,6 +74,13 @@ pub struct CommonArgs {
     /// Print one JSON object on stdout instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Write a checkpoint every N epochs into <run>/checkpoints (0: only the final one); a killed run then
+    /// continues with `vgae resume <run>`.
+    #[arg(long, default_value_t = 0)]
+    pub checkpoint_every: usize,
+    /// Keep the last K periodic checkpoints.
+    #[arg(long, default_value_t = 3)]
+    pub keep_last: usize,
 }
 
 #[derive(Args)]
@@ -85,7 +103,7 @@ pub struct SweepArgs {
 
 #[derive(Args)]
 pub struct SampleArgs {
-    /// A VAE checkpoint (checkpoint.safetensors of a run directory).
+    /// A VAE checkpoint (e.g. checkpoint.safetensors of a run directory, or the run directory itself).
     pub checkpoint: PathBuf,
     /// Number of samples.
     #[arg(long, default_value_t = 64)]
@@ -114,6 +132,7 @@ pub fn run(c: VaeCommand, g: &Globals) -> anyhow::Result<()> {
     match c {
         VaeCommand::Train(a) => train(a, g),
         VaeCommand::Sweep(a) => sweep(a, g),
+        VaeCommand::Export(a) => export(a, g),
     }
 }
 
@@ -158,6 +177,8 @@ fn configs(
         iwae_k: c.iwae_k,
         iwae_n: c.iwae_n,
         train_limit: c.train_limit,
+        checkpoint_every: c.checkpoint_every,
+        keep_last: c.keep_last,
         ..TrainConfig::default()
     };
     anyhow::ensure!(t.batch_size > 0, "--batch-size must be positive");
@@ -246,7 +267,12 @@ fn train(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
     };
     let s = run::train_run(&v, &t, &data, Some(&out), &mut bar)
         .with_context(|| format!("training into {}", out.display()))?;
-    if c.json {
+    report(&s, &out, c.json);
+    Ok(())
+}
+
+fn report(s: &run::RunSummary, out: &std::path::Path, json: bool) {
+    if json {
         println!(
             "{}",
             serde_json::json!({
@@ -259,7 +285,7 @@ fn train(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
     } else {
         println!("run directory     {}", out.display());
         println!(
-            "test -ELBO        {:.3} nats per image after {} epochs",
+            "test -ELBO        {:.4} nats per image after {} epochs",
             s.test_neg_elbo, s.epochs
         );
         if let (Some(nll), Some(k), Some(n)) = (s.iwae_nll, s.iwae_k, s.iwae_images) {
@@ -271,6 +297,99 @@ fn train(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
             s.train_seconds / s.epochs.max(1) as f64
         );
     }
+}
+
+/// The dataset a checkpoint was trained on, uploaded with its own training configuration (train limit,
+/// binarisation, evaluation seed) and checked against the recorded fingerprint.
+fn checkpoint_data(
+    ck: &Checkpoint,
+    g: &Globals,
+    dev: &candle_core::Device,
+) -> anyhow::Result<VaeData> {
+    let ds = vgae_data::images::load(&g.source(), &ck.train_cfg.dataset)
+        .with_context(|| format!("loading the data of {}", ck.path.display()))?;
+    let data = VaeData::new(&ds, &ck.train_cfg, dev)?;
+    ck.check_data(&data)?;
+    Ok(data)
+}
+
+/// `vgae resume` of a VAE checkpoint: continues the run in the checkpoint's run directory up to `epochs`
+/// (default: the configured total), bit-identical to an uninterrupted run on CPU.
+pub fn resume(
+    ck: &std::path::Path,
+    epochs: Option<usize>,
+    json: bool,
+    g: &Globals,
+) -> anyhow::Result<()> {
+    inline_elementwise();
+    let dev = g.device()?;
+    let ck = run::find_checkpoint(ck)?;
+    let mut t = Trainer::load(&ck, &dev)?;
+    let info = Checkpoint::read(&ck, &dev)?;
+    let data = checkpoint_data(&info, g, &dev)?;
+    drop(info);
+    if let Some(e) = epochs {
+        t.cfg.epochs = e;
+    }
+    let dir = run::run_dir_of(&ck);
+    eprintln!(
+        "resuming the {} VAE (z = {}) at epoch {} of {} from {}",
+        t.cfg.dataset,
+        t.vae_cfg.z,
+        t.epoch,
+        t.cfg.epochs,
+        ck.display()
+    );
+    let mut bar = Bar {
+        bar: None,
+        label: String::new(),
+    };
+    let s = run::continue_run(&mut t, &data, Some(&dir), &mut bar)
+        .with_context(|| format!("resuming into {}", dir.display()))?;
+    report(&s, &dir, json);
+    Ok(())
+}
+
+/// `vgae eval` of a VAE checkpoint: the test −ELBO with the fixed evaluation noise, from the checkpoint alone.
+pub fn eval(ck: &std::path::Path, json: bool, g: &Globals) -> anyhow::Result<()> {
+    inline_elementwise();
+    let dev = g.device()?;
+    let ck = Checkpoint::read(&run::find_checkpoint(ck)?, &dev)?;
+    let data = checkpoint_data(&ck, g, &dev)?;
+    let (ne, recon, kl) = run::eval_checkpoint(&ck, &data)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"model": "vae", "dataset": ck.train_cfg.dataset, "z": ck.vae_cfg.z,
+                "epoch": ck.epoch, "test_neg_elbo": ne, "test_recon": recon, "test_kl": kl,
+                "test_images": data.n_test, "eval_seed": ck.train_cfg.eval_seed})
+        );
+    } else {
+        println!(
+            "VAE (z = {}) on {} at epoch {}",
+            ck.vae_cfg.z, ck.train_cfg.dataset, ck.epoch
+        );
+        println!(
+            "  test -ELBO {ne:.4} nats per image (recon {recon:.4}, KL {kl:.4}; {} images)",
+            data.n_test
+        );
+    }
+    Ok(())
+}
+
+fn export(a: ExportArgs, g: &Globals) -> anyhow::Result<()> {
+    let dev = candle_core::Device::Cpu;
+    let _ = g;
+    let ck = run::find_checkpoint(&a.checkpoint)?;
+    let info = Checkpoint::read(&ck, &dev)?;
+    info.save_params_only(&a.out)?;
+    let b = std::fs::metadata(&a.out)?.len();
+    println!(
+        "wrote the parameters of {} (epoch {}) to {} ({b} bytes)",
+        ck.display(),
+        info.epoch,
+        a.out.display()
+    );
     Ok(())
 }
 

@@ -122,6 +122,16 @@ pub struct TrainConfig {
     pub iwae_n: usize,
     /// Use only the first `train_limit` training images (0 = all), for quick runs and tests.
     pub train_limit: usize,
+    /// Write a periodic checkpoint every N epochs into `<run>/checkpoints` (0: only the final one).
+    #[serde(default)]
+    pub checkpoint_every: usize,
+    /// Keep the last K periodic checkpoints.
+    #[serde(default = "default_keep_last")]
+    pub keep_last: usize,
+}
+
+fn default_keep_last() -> usize {
+    3
 }
 
 impl Default for TrainConfig {
@@ -138,6 +148,8 @@ impl Default for TrainConfig {
             iwae_k: 1000,
             iwae_n: 1000,
             train_limit: 0,
+            checkpoint_every: 0,
+            keep_last: 3,
         }
     }
 }

@@ -101,7 +101,7 @@ pub struct Vae {
 impl Vae {
     /// A freshly initialised model; every draw comes from `rng`.
     pub fn new(cfg: &VaeConfig, rng: &mut RunRng, dev: &Device) -> Result<Self> {
-        if cfg.z == 0 || cfg.input_dim == 0 || cfg.hidden.iter().any(|&h| h == 0) {
+        if cfg.z == 0 || cfg.input_dim == 0 || cfg.hidden.contains(&0) {
             return Err(Error::msg(format!(
                 "invalid VAE sizes: input {}, hidden {:?}, z {}",
                 cfg.input_dim, cfg.hidden, cfg.z
@@ -141,6 +141,37 @@ impl Vae {
             out,
             out_logvar,
         })
+    }
+
+    /// Every parameter's name and shape in PyTorch's layout (weights `[out, in]`), in [`Vae::params`] order,
+    /// computed from the configuration alone: what a checkpoint of this model must hold.
+    pub fn param_shapes(cfg: &VaeConfig) -> Vec<(String, Vec<usize>)> {
+        let mut layers: Vec<(String, usize, usize)> = Vec::new(); // (name, in, out)
+        let mut d = cfg.input_dim;
+        for (i, &h) in cfg.hidden.iter().enumerate() {
+            layers.push((format!("encoder.fc{}", i + 1), d, h));
+            d = h;
+        }
+        layers.push(("encoder.fc_mu".into(), d, cfg.z));
+        layers.push(("encoder.fc_logvar".into(), d, cfg.z));
+        let mut d = cfg.z;
+        for (i, &h) in cfg.hidden.iter().rev().enumerate() {
+            layers.push((format!("decoder.fc{}", i + 1), d, h));
+            d = h;
+        }
+        layers.push(("decoder.fc_out".into(), d, cfg.input_dim));
+        if cfg.likelihood == Likelihood::Gaussian {
+            layers.push(("decoder.fc_out_logvar".into(), d, cfg.input_dim));
+        }
+        layers
+            .into_iter()
+            .flat_map(|(n, i, o)| {
+                [
+                    (format!("{n}.weight"), vec![o, i]),
+                    (format!("{n}.bias"), vec![o]),
+                ]
+            })
+            .collect()
     }
 
     fn layers(&self) -> Vec<(String, &Linear)> {

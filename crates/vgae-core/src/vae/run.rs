@@ -2,13 +2,14 @@
 //!
 //! Run directory: `config.json`, `metrics.jsonl` (one [`EpochMetrics`] per line), `curve.png`,
 //! `samples.png` (8 × 8 draws from the prior), `reconstructions.png` (rows alternate test inputs and their
-//! reconstructions), `checkpoint.safetensors`, `summary.json`, and for z = 2 `manifold.png` and
-//! `latent_scatter.png`.
+//! reconstructions), `checkpoint.safetensors` (with `model.safetensors` linked to it), `summary.json`, and for
+//! z = 2 `manifold.png` and `latent_scatter.png`; with `checkpoint_every` > 0 also periodic checkpoints in
+//! `checkpoints/` and a `checkpoints/latest` pointer, from which a killed run resumes.
 
 use super::config::{TrainConfig, VaeConfig};
 use super::eval;
 use super::model::Vae;
-use super::train::{EpochMetrics, Progress, Trainer, VaeData};
+use super::train::{Checkpoint, EpochMetrics, Progress, Trainer, VaeData};
 use crate::plot::{charts, image_grid, Panel};
 use crate::rng::RunRng;
 use crate::{Error, Result};
@@ -38,13 +39,23 @@ pub struct RunSummary {
 
 fn write_json(path: &Path, v: &impl Serialize) -> Result<()> {
     let s = serde_json::to_string_pretty(v).map_err(|e| Error::msg(e.to_string()))?;
-    std::fs::write(path, s + "\n").map_err(|e| Error::io(path, e))
+    vgae_data::split::atomic_write(path, (s + "\n").as_bytes())?;
+    Ok(())
 }
 
 /// Evaluation batch for the test −ELBO.
 const EVAL_BATCH: usize = 1000;
 /// Decoder rows per IWAE chunk.
 const IWAE_ROWS: usize = 20_000;
+
+/// The final checkpoint of a run directory.
+pub const FINAL: &str = "checkpoint.safetensors";
+/// Periodic checkpoints (`epoch-NNNNNN.safetensors`) and the `latest` pointer.
+pub const CHECKPOINT_DIR: &str = "checkpoints";
+pub const LATEST: &str = "latest";
+/// An alias of [`FINAL`] (a symbolic link), so that the graph runs' lookup of `<run>/model.safetensors`
+/// (`vgae resume RUN_DIR`, `vgae eval RUN_DIR`) finds a finished VAE run too.
+pub const FINAL_ALIAS: &str = "model.safetensors";
 
 /// Trains for `cfg.epochs`, evaluating after every epoch; writes the run directory when `out` is given.
 pub fn train_run(
@@ -55,18 +66,54 @@ pub fn train_run(
     progress: &mut dyn Progress,
 ) -> Result<RunSummary> {
     let dev = data.train.device().clone();
+    let mut t = Trainer::new(vcfg, cfg, &dev)?;
+    continue_run(&mut t, data, out, progress)
+}
+
+/// Trains `t` from `t.epoch` up to `t.cfg.epochs` (a fresh trainer or one restored from a checkpoint),
+/// evaluating after every epoch and writing periodic checkpoints; then writes the run directory's final
+/// files when `out` is given. A resumed run ends bit-identical to an uninterrupted one on CPU.
+pub fn continue_run(
+    t: &mut Trainer,
+    data: &VaeData,
+    out: Option<&Path>,
+    progress: &mut dyn Progress,
+) -> Result<RunSummary> {
+    let dev = data.train.device().clone();
+    match &t.data_fingerprint {
+        Some(f) if *f != data.fingerprint => {
+            return Err(Error::msg(format!(
+                "the trainer was trained on data with fingerprint {f}, this data has {}",
+                data.fingerprint
+            )))
+        }
+        _ => t.data_fingerprint = Some(data.fingerprint.clone()),
+    }
+    let (vcfg, cfg) = (t.vae_cfg.clone(), t.cfg.clone());
+    let mut metrics_file = None;
     if let Some(o) = out {
-        std::fs::create_dir_all(o).map_err(|e| Error::io(o, e))?;
+        let ck = o.join(CHECKPOINT_DIR);
+        std::fs::create_dir_all(&ck).map_err(|e| Error::io(&ck, e))?;
+        remove_stale_temps(o);
+        remove_stale_temps(&ck);
         write_json(
             &o.join("config.json"),
             &serde_json::json!({"model": vcfg, "train": cfg, "n_train": data.n_train, "n_test": data.n_test, "device": format!("{dev:?}")}),
         )?;
-        std::fs::write(o.join("metrics.jsonl"), "")
-            .map_err(|e| Error::io(o.join("metrics.jsonl"), e))?;
+        // Rewritten from the records, so a resumed run's file holds exactly its epochs.
+        let p = o.join("metrics.jsonl");
+        let mut f = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
+        for m in &t.records {
+            writeln!(
+                f,
+                "{}",
+                serde_json::to_string(m).map_err(|e| Error::msg(e.to_string()))?
+            )
+            .map_err(|e| Error::io(&p, e))?;
+        }
+        metrics_file = Some((f, p));
     }
-    let mut t = Trainer::new(vcfg, cfg, &dev)?;
-    let mut metrics = Vec::new();
-    for _ in 0..cfg.epochs {
+    while t.epoch < cfg.epochs {
         let t0 = Instant::now();
         let train = t.train_epoch(data, progress)?;
         let secs = t0.elapsed().as_secs_f64();
@@ -88,21 +135,22 @@ pub fn train_run(
             seconds: secs,
             eval_seconds: t1.elapsed().as_secs_f64(),
         };
-        progress.epoch_end(&m);
-        if let Some(o) = out {
-            let p = o.join("metrics.jsonl");
-            let mut f = std::fs::OpenOptions::new()
-                .append(true)
-                .open(&p)
-                .map_err(|e| Error::io(&p, e))?;
+        if let Some((f, p)) = metrics_file.as_mut() {
             writeln!(
                 f,
                 "{}",
                 serde_json::to_string(&m).map_err(|e| Error::msg(e.to_string()))?
             )
-            .map_err(|e| Error::io(&p, e))?;
+            .map_err(|e| Error::io(p.as_path(), e))?;
         }
-        metrics.push(m);
+        t.records.push(m.clone());
+        if let Some(o) = out {
+            let every = cfg.checkpoint_every;
+            if every > 0 && t.epoch.is_multiple_of(every) && t.epoch < cfg.epochs {
+                periodic_checkpoint(t, &o.join(CHECKPOINT_DIR))?;
+            }
+        }
+        progress.epoch_end(&m);
     }
     let (iwae, iwae_n) = if cfg.iwae_k > 0 {
         let n = cfg.iwae_n.min(data.n_test);
@@ -120,6 +168,7 @@ pub fn train_run(
     } else {
         (None, None)
     };
+    let metrics = t.records.clone();
     let last = metrics.last();
     let summary = RunSummary {
         dataset: data.name.clone(),
@@ -136,7 +185,8 @@ pub fn train_run(
         out: out.map(Path::to_path_buf),
     };
     if let Some(o) = out {
-        t.save(&o.join("checkpoint.safetensors"))?;
+        t.save(&o.join(FINAL))?;
+        link_final(o);
         curve_png(
             &o.join("curve.png"),
             &format!("{} VAE, z = {}", data.name, vcfg.z),
@@ -156,6 +206,114 @@ pub fn train_run(
         write_json(&o.join("summary.json"), &summary)?;
     }
     Ok(summary)
+}
+
+/// Points `model.safetensors` at `checkpoint.safetensors` (best effort: a relative symbolic link where the
+/// platform has them).
+fn link_final(dir: &Path) {
+    let alias = dir.join(FINAL_ALIAS);
+    if alias
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return;
+    }
+    if alias.exists() {
+        return; // a real file of that name is never replaced
+    }
+    #[cfg(unix)]
+    let _ = std::os::unix::fs::symlink(FINAL, &alias);
+}
+
+/// Removes temporary files a killed writer may have left (they are never read).
+fn remove_stale_temps(dir: &Path) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+fn checkpoint_name(epoch: usize) -> String {
+    format!("epoch-{epoch:06}.safetensors")
+}
+
+/// Writes `epoch-NNNNNN.safetensors` (atomically), then points `latest` at it, then drops the checkpoint
+/// that fell out of the last `keep_last`.
+fn periodic_checkpoint(t: &Trainer, ck_dir: &Path) -> Result<()> {
+    let name = checkpoint_name(t.epoch);
+    t.save(&ck_dir.join(&name))?;
+    vgae_data::split::atomic_write(&ck_dir.join(LATEST), name.as_bytes())?;
+    let (every, keep) = (t.cfg.checkpoint_every, t.cfg.keep_last.max(1));
+    if t.epoch >= every * keep {
+        // Only the one checkpoint that just fell out of the window: no directory scan.
+        let _ = std::fs::remove_file(ck_dir.join(checkpoint_name(t.epoch - every * keep)));
+    }
+    Ok(())
+}
+
+/// The checkpoint to start from: a checkpoint file itself, or a run directory's newest of its latest
+/// periodic checkpoint (`checkpoints/latest`) and its final one (`checkpoint.safetensors`).
+pub fn find_checkpoint(path: &Path) -> Result<PathBuf> {
+    if path.is_file() {
+        return Ok(path.to_path_buf());
+    }
+    if !path.is_dir() {
+        return Err(Error::msg(format!(
+            "{}: no such file or directory",
+            path.display()
+        )));
+    }
+    let latest = path.join(CHECKPOINT_DIR).join(LATEST);
+    let candidates = [
+        std::fs::read_to_string(&latest)
+            .ok()
+            .map(|n| path.join(CHECKPOINT_DIR).join(n.trim())),
+        Some(path.join(FINAL)),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .filter(|p| p.is_file())
+        .max_by_key(|p| {
+            crate::checkpoint::load_metadata(p)
+                .ok()
+                .and_then(|m| m.get("epoch").and_then(|e| e.parse::<usize>().ok()))
+        })
+        .ok_or_else(|| {
+            Error::msg(format!(
+                "{}: no VAE checkpoint found (expected {} or {FINAL})",
+                path.display(),
+                latest.display()
+            ))
+        })
+}
+
+/// The run directory a checkpoint belongs to (`<run>/checkpoint.safetensors` or
+/// `<run>/checkpoints/epoch-N.safetensors`).
+pub fn run_dir_of(checkpoint: &Path) -> PathBuf {
+    let parent = checkpoint.parent().unwrap_or(Path::new("."));
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    if parent.file_name().is_some_and(|n| n == CHECKPOINT_DIR) {
+        parent.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        parent.to_path_buf()
+    }
+}
+
+/// Evaluates a checkpoint on `data` (which must be the data it was trained on): test −ELBO with the fixed
+/// evaluation noise, as `(−ELBO, reconstruction NLL, KL)` — the numbers its last epoch recorded.
+pub fn eval_checkpoint(ck: &Checkpoint, data: &VaeData) -> Result<(f64, f64, f64)> {
+    ck.check_data(data)?;
+    let model = ck.model(data.test.device())?;
+    eval::neg_elbo(&model, &data.test, EVAL_BATCH, ck.train_cfg.eval_seed)
 }
 
 /// Train and test −ELBO against epoch.
@@ -362,7 +520,7 @@ pub fn sample_checkpoint(
     out: &Path,
     dev: &Device,
 ) -> Result<()> {
-    let ck = super::train::Checkpoint::read(ckpt, dev)?;
+    let ck = Checkpoint::read(&find_checkpoint(ckpt)?, dev)?;
     let model = ck.model(dev)?;
     let imgs = sample_images(&model, n, &mut RunRng::new(seed))?;
     image_grid(

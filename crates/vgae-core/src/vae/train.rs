@@ -3,6 +3,7 @@
 
 use super::config::{OptimizerKind, TrainConfig, VaeConfig};
 use super::model::{to_torch_layout, Vae};
+use crate::checkpoint;
 use crate::optim::{Adagrad, Adam, Optimizer};
 use crate::rng::RunRng;
 use crate::{Error, Result};
@@ -10,7 +11,7 @@ use candle_core::{DType, Device, Tensor};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vgae_data::images::ImageDataset;
 
 /// A dataset ready for training: pixels / 255 as f32 `[n, h·w]` on the device.
@@ -25,6 +26,33 @@ pub struct VaeData {
     pub test_labels: Option<Vec<u8>>,
     pub n_train: usize,
     pub n_test: usize,
+    /// A short hash of the images used (the training images kept and the test set): ties checkpoints to
+    /// their data.
+    pub fingerprint: String,
+}
+
+/// FNV-1a (64 bit) over the image sizes and pixels: stable across builds and platforms.
+fn fingerprint(
+    h: usize,
+    w: usize,
+    train: &[u8],
+    n_train: usize,
+    test: &[u8],
+    n_test: usize,
+) -> String {
+    let mut x: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            x ^= b as u64;
+            x = x.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for v in [h, w, n_train, n_test] {
+        eat(&(v as u64).to_le_bytes());
+    }
+    eat(train);
+    eat(test);
+    format!("{x:016x}")
 }
 
 /// Frey Face has no official test split: every 10th image (index ≡ 9 mod 10) is held out, 196 of 1965.
@@ -68,7 +96,16 @@ impl VaeData {
         } else {
             up(&test.pixels, test.n)?
         };
+        let fingerprint = fingerprint(
+            ds.height,
+            ds.width,
+            &train.pixels,
+            train.n,
+            &test.pixels,
+            test.n,
+        );
         Ok(VaeData {
+            fingerprint,
             name: ds.name.clone(),
             height: ds.height,
             width: ds.width,
@@ -126,6 +163,10 @@ pub struct Trainer {
     pub cfg: TrainConfig,
     /// Epochs completed.
     pub epoch: usize,
+    /// The metrics of every completed epoch (restored on resume, so a run's record is whole).
+    pub records: Vec<EpochMetrics>,
+    /// Fingerprint of the data trained on ([`VaeData::fingerprint`]), recorded in checkpoints when known.
+    pub data_fingerprint: Option<String>,
 }
 
 fn make_opt(kind: OptimizerKind, model: &Vae, lr: f64) -> Result<Box<dyn Optimizer>> {
@@ -169,6 +210,8 @@ impl Trainer {
             vae_cfg: vae_cfg.clone(),
             cfg: cfg.clone(),
             epoch: 0,
+            records: Vec::new(),
+            data_fingerprint: None,
         })
     }
 
@@ -221,108 +264,232 @@ impl Trainer {
         Ok(acc.to_scalar::<f32>()? as f64 / n as f64)
     }
 
-    /// Writes parameters (PyTorch names and `[out, in]` layout), optimiser state (`optimizer.<param>.<slot>`) and, as metadata, both
-    /// configs, the epoch, the optimiser step count and the RNG state.
+    /// Writes a checkpoint atomically (temporary file, fsync, rename): parameters (PyTorch names and
+    /// `[out, in]` layout), optimiser state (`optimizer.<param>.<slot>`) and, as metadata, the format version,
+    /// kind "vae", both configs, the epoch, the optimiser step count, the RNG state, the dataset and its
+    /// fingerprint and the per-epoch records.
     pub fn save(&self, path: &Path) -> Result<()> {
+        self.write(path, true)
+    }
+
+    /// Like [`Trainer::save`] without the optimiser state (half the size): enough for `eval` and `sample`,
+    /// not for resuming.
+    pub fn save_params_only(&self, path: &Path) -> Result<()> {
+        self.write(path, false)
+    }
+
+    fn write(&self, path: &Path, with_optimizer: bool) -> Result<()> {
         let mut tensors = self.model.export()?;
-        for (n, t) in self.opt.state() {
-            tensors.push((format!("optimizer.{n}"), to_torch_layout(&t)?));
+        if with_optimizer {
+            for (n, t) in self.opt.state() {
+                tensors.push((format!("{OPT}{n}"), to_torch_layout(&t)?));
+            }
         }
-        let mut meta = HashMap::new();
         let js = |v: &dyn erased::Ser| v.json();
-        meta.insert("format".to_string(), "vgae-vae/1".to_string());
-        meta.insert("vae_config".to_string(), js(&self.vae_cfg));
-        meta.insert("train_config".to_string(), js(&self.cfg));
-        meta.insert("epoch".to_string(), self.epoch.to_string());
-        meta.insert("optimizer_steps".to_string(), self.opt.steps().to_string());
-        meta.insert("rng_state".to_string(), self.rng.state());
-        let bytes = safetensors::serialize(tensors, Some(meta)).map_err(|e| {
-            Error::msg(format!(
-                "{}: cannot serialise checkpoint: {e}",
-                path.display()
-            ))
-        })?;
-        std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+        let mut meta: HashMap<String, String> = [
+            (checkpoint::FORMAT_KEY, FORMAT.to_string()),
+            ("kind", KIND.to_string()),
+            ("vae_config", js(&self.vae_cfg)),
+            ("train_config", js(&self.cfg)),
+            ("epoch", self.epoch.to_string()),
+            ("optimizer_steps", self.opt.steps().to_string()),
+            (
+                "optimizer_state",
+                if with_optimizer { "included" } else { "none" }.to_string(),
+            ),
+            ("rng_state", self.rng.state()),
+            ("dataset", self.cfg.dataset.clone()),
+            ("records", js(&self.records)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        if let Some(f) = &self.data_fingerprint {
+            meta.insert("dataset_fingerprint".into(), f.clone());
+        }
+        checkpoint::save(path, &tensors, &meta)
     }
 
     /// Restores a trainer saved by [`Trainer::save`], ready to continue exactly where it stopped.
     pub fn load(path: &Path, dev: &Device) -> Result<Self> {
         let ck = Checkpoint::read(path, dev)?;
+        if !ck.has_optimizer {
+            return Err(Error::msg(format!(
+                "{}: holds the parameters only (no optimiser state), so it cannot be resumed; \
+                 `vgae eval` and `vgae sample` work with it",
+                path.display()
+            )));
+        }
         let mut t = Trainer::new(&ck.vae_cfg, &ck.train_cfg, dev)?;
         t.model.load(&ck.tensors)?;
         let opt_state: HashMap<String, Tensor> = ck
             .tensors
             .iter()
             .filter_map(|(k, v)| {
-                k.strip_prefix("optimizer.")
+                k.strip_prefix(OPT)
                     .map(|s| Ok((s.to_string(), to_torch_layout(v)?)))
             })
             .collect::<Result<_>>()?;
-        t.opt.load_state(&opt_state, ck.optimizer_steps)?;
+        t.opt
+            .load_state(&opt_state, ck.optimizer_steps)
+            .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
         t.rng = ck.rng;
         t.epoch = ck.epoch;
+        t.records = ck.records;
+        t.data_fingerprint = ck.fingerprint;
         Ok(t)
     }
 }
 
+/// The checkpoint format this build writes.
+pub const FORMAT: &str = "vgae-vae/2";
+/// Formats this build reads (1: before the kind, dataset fingerprint and records were recorded).
+pub const READS: [&str; 2] = ["vgae-vae/1", FORMAT];
+pub const KIND: &str = "vae";
+const OPT: &str = "optimizer.";
+
 /// A checkpoint's contents.
 pub struct Checkpoint {
+    pub path: PathBuf,
     pub vae_cfg: VaeConfig,
     pub train_cfg: TrainConfig,
     pub epoch: usize,
     pub optimizer_steps: u64,
     pub rng: RunRng,
+    /// Per-epoch metrics up to `epoch` (empty in format 1).
+    pub records: Vec<EpochMetrics>,
+    /// Fingerprint of the data trained on (absent in format 1).
+    pub fingerprint: Option<String>,
+    /// Whether the optimiser state is included (not in parameters-only files).
+    pub has_optimizer: bool,
     pub tensors: HashMap<String, Tensor>,
+    /// All of the file's metadata.
+    pub metadata: HashMap<String, String>,
 }
 
 impl Checkpoint {
+    /// Reads and checks a VAE checkpoint: a truncated or corrupt file, another kind of checkpoint, a newer
+    /// format, missing metadata or tensors that do not fit the recorded configuration are errors naming the
+    /// file (and every missing, unexpected or mis-shaped tensor).
     pub fn read(path: &Path, dev: &Device) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let bad = |m: String| {
-            Error::msg(format!(
-                "{}: not a vgae VAE checkpoint: {m}",
-                path.display()
-            ))
-        };
-        let (_, st_meta) =
-            safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
-        let meta = st_meta
-            .metadata()
-            .clone()
-            .ok_or_else(|| bad("no metadata".into()))?;
+        let raw = checkpoint::load(path, dev)?;
+        let meta = &raw.metadata.clone();
+        let bad = |m: String| Error::msg(format!("{}: {m}", path.display()));
+        let format = meta
+            .get(checkpoint::FORMAT_KEY)
+            .map(String::as_str)
+            .unwrap_or("<none>");
+        let kind = meta.get("kind").map(String::as_str);
+        if let Some(k) = kind.filter(|&k| k != KIND) {
+            return Err(bad(format!(
+                "this is a '{k}' checkpoint, expected a '{KIND}' checkpoint"
+            )));
+        }
+        if !READS.contains(&format) {
+            return Err(bad(format!(
+                "checkpoint format '{format}', this build reads {} (a newer or foreign file?)",
+                READS.join(" or ")
+            )));
+        }
         let get = |k: &str| {
             meta.get(k)
-                .cloned()
-                .ok_or_else(|| bad(format!("metadata lacks '{k}'")))
+                .map(String::as_str)
+                .ok_or_else(|| bad(format!("checkpoint metadata lacks '{k}'")))
         };
-        if get("format")? != "vgae-vae/1" {
-            return Err(bad(format!("format is '{}'", get("format")?)));
-        }
-        let vae_cfg: VaeConfig =
-            serde_json::from_str(&get("vae_config")?).map_err(|e| bad(e.to_string()))?;
-        let train_cfg: TrainConfig =
-            serde_json::from_str(&get("train_config")?).map_err(|e| bad(e.to_string()))?;
+        let parse_json = |k: &str| -> Result<serde_json::Value> {
+            serde_json::from_str(get(k)?)
+                .map_err(|e| bad(format!("checkpoint metadata '{k}': {e}")))
+        };
+        let vae_cfg: VaeConfig = serde_json::from_value(parse_json("vae_config")?)
+            .map_err(|e| bad(format!("checkpoint metadata 'vae_config': {e}")))?;
+        let train_cfg: TrainConfig = serde_json::from_value(parse_json("train_config")?)
+            .map_err(|e| bad(format!("checkpoint metadata 'train_config': {e}")))?;
         let epoch = get("epoch")?
             .parse()
-            .map_err(|e| bad(format!("epoch: {e}")))?;
+            .map_err(|e| bad(format!("checkpoint metadata 'epoch': {e}")))?;
         let optimizer_steps = get("optimizer_steps")?
             .parse()
-            .map_err(|e| bad(format!("optimizer_steps: {e}")))?;
-        let rng = RunRng::from_state(&get("rng_state")?)?;
-        let tensors = candle_core::safetensors::load_buffer(&bytes, dev)?;
-        Ok(Checkpoint {
+            .map_err(|e| bad(format!("checkpoint metadata 'optimizer_steps': {e}")))?;
+        let rng = RunRng::from_state(get("rng_state")?).map_err(|e| bad(e.to_string()))?;
+        let records = match meta.get("records") {
+            Some(r) => serde_json::from_str(r)
+                .map_err(|e| bad(format!("checkpoint metadata 'records': {e}")))?,
+            None => Vec::new(),
+        };
+        let has_optimizer = raw.tensors.keys().any(|k| k.starts_with(OPT));
+        let ck = Checkpoint {
+            path: path.to_path_buf(),
             vae_cfg,
             train_cfg,
             epoch,
             optimizer_steps,
             rng,
-            tensors,
-        })
+            records,
+            fingerprint: meta.get("dataset_fingerprint").cloned(),
+            has_optimizer,
+            tensors: raw.tensors,
+            metadata: raw.metadata,
+        };
+        ck.fits(&ck.vae_cfg)?;
+        Ok(ck)
+    }
+
+    /// Checks that the parameters fit a model of configuration `cfg`; the error lists every missing,
+    /// unexpected and mis-shaped tensor.
+    pub fn fits(&self, cfg: &VaeConfig) -> Result<()> {
+        let raw = checkpoint::Checkpoint {
+            tensors: self.tensors.clone(),
+            metadata: HashMap::new(),
+        };
+        checkpoint::check_params(&self.path, &raw, &Vae::param_shapes(cfg), OPT)
+    }
+
+    /// Checks that `data` is the data the checkpoint was trained on (when its fingerprint was recorded).
+    pub fn check_data(&self, data: &VaeData) -> Result<()> {
+        match &self.fingerprint {
+            Some(f) if *f != data.fingerprint => Err(Error::msg(format!(
+                "{}: trained on dataset '{}'{} with fingerprint {f}, but the data found now ('{}', {} training \
+                 and {} test images) has fingerprint {}",
+                self.path.display(),
+                self.train_cfg.dataset,
+                if self.train_cfg.train_limit > 0 {
+                    format!(" (first {} training images)", self.train_cfg.train_limit)
+                } else {
+                    String::new()
+                },
+                data.name,
+                data.n_train,
+                data.n_test,
+                data.fingerprint
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes a copy without the optimiser state (atomically); everything else, metadata included, is kept.
+    pub fn save_params_only(&self, path: &Path) -> Result<()> {
+        let mut tensors: Vec<(String, Tensor)> = self
+            .tensors
+            .iter()
+            .filter(|(k, _)| !k.starts_with(OPT))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut meta = self.metadata.clone();
+        meta.insert("optimizer_state".into(), "none".into());
+        checkpoint::save(path, &tensors, &meta)
     }
 
     /// The model stored in the checkpoint.
     pub fn model(&self, dev: &Device) -> Result<Vae> {
-        let m = Vae::new(&self.vae_cfg, &mut RunRng::new(0), dev)?;
+        self.model_as(&self.vae_cfg, dev)
+    }
+
+    /// The stored parameters loaded into a model of configuration `cfg` (an error listing the tensors that
+    /// do not fit, if any).
+    pub fn model_as(&self, cfg: &VaeConfig, dev: &Device) -> Result<Vae> {
+        self.fits(cfg)?;
+        let m = Vae::new(cfg, &mut RunRng::new(0), dev)?;
         m.load(&self.tensors)?;
         Ok(m)
     }
