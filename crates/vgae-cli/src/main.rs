@@ -54,7 +54,26 @@ enum Command {
     Sample(vae_cmd::SampleArgs),
 }
 
+/// Restores the default SIGPIPE action, so that `vgae ... | head -1` ends quietly when the reader goes away
+/// (Rust ignores SIGPIPE, and `println!` then panics on EPIPE). libc's `signal` is always linked on Unix.
+#[cfg(unix)]
+fn default_sigpipe() {
+    extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    const SIGPIPE: i32 = 13; // Linux, macOS and the BSDs
+    const SIG_DFL: usize = 0;
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        signal(SIGPIPE, SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn default_sigpipe() {}
+
 fn main() {
+    default_sigpipe();
     // Candle's element-wise pool busy-waits; on a small shared CPU one thread is several times faster, and
     // matmuls and our own kernels keep the rayon pool. An explicit setting wins.
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
