@@ -1,28 +1,41 @@
 //! Ranking metrics computed exactly as scikit-learn's `roc_auc_score` and `average_precision_score`,
 //! ties included.
 
-/// Area under the ROC curve: the Mann–Whitney statistic with average ranks for ties (equal to sklearn's
-/// trapezoidal area over distinct thresholds). `None` when either class is empty.
-pub fn roc_auc(pos: &[f64], neg: &[f64]) -> Option<f64> {
-    if pos.is_empty() || neg.is_empty() {
-        return None;
-    }
+/// Scores grouped by equal value, in increasing order: (positives, negatives) per distinct score.
+/// A NaN forms its own group (it equals nothing), so the grouping always terminates.
+fn tie_groups(pos: &[f64], neg: &[f64]) -> Vec<(usize, usize)> {
     let mut all: Vec<(f64, bool)> = pos
         .iter()
         .map(|&s| (s, true))
         .chain(neg.iter().map(|&s| (s, false)))
         .collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut rank_sum = 0f64;
-    let mut i = 0;
-    while i < all.len() {
-        let mut j = i + 1; // always advances, even past a NaN (which equals nothing)
-        while j < all.len() && all[j].0 == all[i].0 {
-            j += 1;
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    for (k, &(s, is_pos)) in all.iter().enumerate() {
+        if k == 0 || s != all[k - 1].0 {
+            groups.push((0, 0));
         }
-        let avg_rank = (i + 1 + j) as f64 / 2.0; // ranks i+1 ..= j
-        rank_sum += avg_rank * all[i..j].iter().filter(|x| x.1).count() as f64;
-        i = j;
+        let g = groups.last_mut().unwrap();
+        if is_pos {
+            g.0 += 1;
+        } else {
+            g.1 += 1;
+        }
+    }
+    groups
+}
+
+/// Area under the ROC curve: the Mann–Whitney statistic with average ranks for ties (equal to sklearn's
+/// trapezoidal area over distinct thresholds). `None` when either class is empty.
+pub fn roc_auc(pos: &[f64], neg: &[f64]) -> Option<f64> {
+    if pos.is_empty() || neg.is_empty() {
+        return None;
+    }
+    let (mut rank_sum, mut below) = (0f64, 0usize);
+    for (p, n) in tie_groups(pos, neg) {
+        let avg_rank = (2 * below + p + n + 1) as f64 / 2.0; // ranks below+1 ..= below+p+n
+        rank_sum += avg_rank * p as f64;
+        below += p + n;
     }
     let (p, n) = (pos.len() as f64, neg.len() as f64);
     Some((rank_sum - p * (p + 1.0) / 2.0) / (p * n))
@@ -33,29 +46,14 @@ pub fn average_precision(pos: &[f64], neg: &[f64]) -> Option<f64> {
     if pos.is_empty() {
         return None;
     }
-    let mut all: Vec<(f64, bool)> = pos
-        .iter()
-        .map(|&s| (s, true))
-        .chain(neg.iter().map(|&s| (s, false)))
-        .collect();
-    all.sort_by(|a, b| b.0.total_cmp(&a.0));
     let total_pos = pos.len() as f64;
     let (mut tp, mut fp, mut ap, mut last_recall) = (0f64, 0f64, 0f64, 0f64);
-    let mut i = 0;
-    while i < all.len() {
-        let mut j = i;
-        while j < all.len() && (j == i || all[j].0 == all[i].0) {
-            if all[j].1 {
-                tp += 1.0;
-            } else {
-                fp += 1.0;
-            }
-            j += 1;
-        }
+    for (p, n) in tie_groups(pos, neg).into_iter().rev() {
+        tp += p as f64;
+        fp += n as f64;
         let recall = tp / total_pos;
         ap += (recall - last_recall) * tp / (tp + fp);
         last_recall = recall;
-        i = j;
     }
     Some(ap)
 }

@@ -129,6 +129,34 @@ impl Graph {
         (e, loops)
     }
 
+    /// Sorted adjacency lists (both directions) in CSR form: `(indptr [n + 1], neighbours)`.
+    /// Fails on an edge outside `0..n` or a self-loop.
+    pub fn adjacency_lists(n: usize, edges: &[[u32; 2]]) -> Result<(Vec<usize>, Vec<u32>), String> {
+        let mut indptr = vec![0usize; n + 1];
+        for &[u, v] in edges {
+            if u as usize >= n || v as usize >= n || u == v {
+                return Err(format!("edge ({u}, {v}) is a self-loop or outside 0..{n}"));
+            }
+            indptr[u as usize + 1] += 1;
+            indptr[v as usize + 1] += 1;
+        }
+        for i in 0..n {
+            indptr[i + 1] += indptr[i];
+        }
+        let mut fill = indptr.clone();
+        let mut idx = vec![0u32; indptr[n]];
+        for &[u, v] in edges {
+            idx[fill[u as usize]] = v;
+            fill[u as usize] += 1;
+            idx[fill[v as usize]] = u;
+            fill[v as usize] += 1;
+        }
+        for i in 0..n {
+            idx[indptr[i]..indptr[i + 1]].sort_unstable();
+        }
+        Ok((indptr, idx))
+    }
+
     pub fn degrees(&self) -> Vec<u32> {
         let mut d = vec![0u32; self.num_nodes];
         for &[u, v] in &self.edges {

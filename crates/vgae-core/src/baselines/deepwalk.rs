@@ -99,36 +99,6 @@ impl Alias {
     }
 }
 
-/// Adjacency lists of the training graph.
-fn neighbours(n: usize, edges: &[[u32; 2]]) -> Result<(Vec<usize>, Vec<u32>)> {
-    let mut deg = vec![0usize; n];
-    for &[u, v] in edges {
-        if u as usize >= n || v as usize >= n {
-            return Err(Error::msg(format!(
-                "deepwalk: edge ({u}, {v}) outside 0..{n}"
-            )));
-        }
-        deg[u as usize] += 1;
-        deg[v as usize] += 1;
-    }
-    let mut indptr = vec![0usize; n + 1];
-    for i in 0..n {
-        indptr[i + 1] = indptr[i] + deg[i];
-    }
-    let mut fill = indptr.clone();
-    let mut idx = vec![0u32; indptr[n]];
-    for &[u, v] in edges {
-        idx[fill[u as usize]] = v;
-        fill[u as usize] += 1;
-        idx[fill[v as usize]] = u;
-        fill[v as usize] += 1;
-    }
-    for i in 0..n {
-        idx[indptr[i]..indptr[i + 1]].sort_unstable();
-    }
-    Ok((indptr, idx))
-}
-
 /// The walk corpus: `walks_per_node` rounds, each over all nodes in a fresh random order.
 /// Returns the flat corpus and the start offset of each walk (plus the end).
 pub fn random_walks<R: Rng>(
@@ -138,7 +108,8 @@ pub fn random_walks<R: Rng>(
     walks_per_node: usize,
     rng: &mut R,
 ) -> Result<(Vec<u32>, Vec<usize>)> {
-    let (indptr, idx) = neighbours(n, edges)?;
+    let (indptr, idx) = vgae_data::Graph::adjacency_lists(n, edges)
+        .map_err(|e| Error::msg(format!("deepwalk: {e}")))?;
     let mut corpus = Vec::with_capacity(n * walks_per_node * walk_length);
     let mut starts = Vec::with_capacity(n * walks_per_node + 1);
     let mut order: Vec<u32> = (0..n as u32).collect();

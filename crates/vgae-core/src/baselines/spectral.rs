@@ -94,31 +94,9 @@ pub struct NormalizedGraph {
 impl NormalizedGraph {
     /// Builds from undirected edges `u < v` (no self-loops, no duplicates).
     pub fn new(n: usize, edges: &[[u32; 2]]) -> Result<Self> {
-        let mut deg = vec![0usize; n];
-        for &[u, v] in edges {
-            if u as usize >= n || v as usize >= n || u == v {
-                return Err(Error::msg(format!(
-                    "spectral: edge ({u}, {v}) is a self-loop or outside 0..{n}"
-                )));
-            }
-            deg[u as usize] += 1;
-            deg[v as usize] += 1;
-        }
-        let mut indptr = vec![0usize; n + 1];
-        for i in 0..n {
-            indptr[i + 1] = indptr[i] + deg[i];
-        }
-        let mut fill = indptr.clone();
-        let mut indices = vec![0u32; indptr[n]];
-        for &[u, v] in edges {
-            indices[fill[u as usize]] = v;
-            fill[u as usize] += 1;
-            indices[fill[v as usize]] = u;
-            fill[v as usize] += 1;
-        }
-        for i in 0..n {
-            indices[indptr[i]..indptr[i + 1]].sort_unstable();
-        }
+        let (indptr, indices) = vgae_data::Graph::adjacency_lists(n, edges)
+            .map_err(|e| Error::msg(format!("spectral: {e}")))?;
+        let deg: Vec<usize> = indptr.windows(2).map(|w| w[1] - w[0]).collect();
         let inv_sqrt: Vec<f64> = deg
             .iter()
             .map(|&d| if d > 0 { 1.0 / (d as f64).sqrt() } else { 0.0 })
