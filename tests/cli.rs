@@ -7,28 +7,68 @@ use common::{data_dir, json, run_err, run_ok, vgae};
 fn data_info_matches_the_data_readme_and_cora_is_embedded() {
     let cache = tempfile::tempdir().unwrap();
     // No data dir, empty hub cache: Cora comes from the binary itself.
-    let v = json(&run_ok(vgae(cache.path()).args(["data", "info", "cora", "--json"])));
-    assert_eq!((v["nodes"].as_u64(), v["edges"].as_u64(), v["features"].as_u64(), v["classes"].as_u64()), (Some(2708), Some(5278), Some(1433), Some(7)));
-    for (name, nodes, edges, feats, classes) in [("citeseer", 3327, 4552, 3703, 6), ("pubmed", 19717, 44324, 500, 3)] {
-        let v = json(&run_ok(vgae(cache.path()).args(["data", "info", name, "--json"]).env("VGAE_DATA_DIR", data_dir())));
+    let v = json(&run_ok(
+        vgae(cache.path()).args(["data", "info", "cora", "--json"]),
+    ));
+    assert_eq!(
+        (
+            v["nodes"].as_u64(),
+            v["edges"].as_u64(),
+            v["features"].as_u64(),
+            v["classes"].as_u64()
+        ),
+        (Some(2708), Some(5278), Some(1433), Some(7))
+    );
+    for (name, nodes, edges, feats, classes) in [
+        ("citeseer", 3327, 4552, 3703, 6),
+        ("pubmed", 19717, 44324, 500, 3),
+    ] {
+        let v = json(&run_ok(
+            vgae(cache.path())
+                .args(["data", "info", name, "--json"])
+                .env("VGAE_DATA_DIR", data_dir()),
+        ));
         assert_eq!(
-            (v["nodes"].as_u64(), v["edges"].as_u64(), v["features"].as_u64(), v["classes"].as_u64()),
+            (
+                v["nodes"].as_u64(),
+                v["edges"].as_u64(),
+                v["features"].as_u64(),
+                v["classes"].as_u64()
+            ),
             (Some(nodes), Some(edges), Some(feats), Some(classes)),
             "{name}"
         );
     }
-    let text = String::from_utf8(run_ok(vgae(cache.path()).args(["data", "info", "cora"])).stdout).unwrap();
-    assert!(text.contains("label counts       [351, 217, 418, 818, 426, 298, 180]"), "{text}");
+    let text = String::from_utf8(run_ok(vgae(cache.path()).args(["data", "info", "cora"])).stdout)
+        .unwrap();
+    assert!(
+        text.contains("label counts       [351, 217, 418, 818, 426, 298, 180]"),
+        "{text}"
+    );
 }
 
 #[test]
 fn bad_names_and_missing_data_are_clear_errors() {
     let cache = tempfile::tempdir().unwrap();
     let e = run_err(vgae(cache.path()).args(["data", "info", "cora2"]));
-    assert!(e.contains("unknown dataset 'cora2'") && e.contains("citeseer"), "{e}");
+    assert!(
+        e.contains("unknown dataset 'cora2'") && e.contains("citeseer"),
+        "{e}"
+    );
     let e = run_err(vgae(cache.path()).args(["data", "info", "citeseer"]));
-    assert!(e.contains("VGAE_DATA_DIR") && e.contains("vgae data pull citeseer"), "{e}");
-    let e = run_err(vgae(cache.path()).args(["train", "--dataset", "cora", "--epochs", "1", "--device", "cuda"]));
+    assert!(
+        e.contains("VGAE_DATA_DIR") && e.contains("vgae data pull citeseer"),
+        "{e}"
+    );
+    let e = run_err(vgae(cache.path()).args([
+        "train",
+        "--dataset",
+        "cora",
+        "--epochs",
+        "1",
+        "--device",
+        "cuda",
+    ]));
     assert!(e.contains("--device cuda"), "{e}");
 }
 
@@ -37,18 +77,45 @@ fn split_make_and_audit() {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("s.safetensors");
-    run_ok(vgae(cache.path()).args(["split", "make", "cora", "--seed", "4", "--out"]).arg(&f));
-    let out = run_ok(vgae(cache.path()).args(["split", "audit"]).arg(&f).args(["--dataset", "cora"]));
+    run_ok(
+        vgae(cache.path())
+            .args(["split", "make", "cora", "--seed", "4", "--out"])
+            .arg(&f),
+    );
+    let out = run_ok(
+        vgae(cache.path())
+            .args(["split", "audit"])
+            .arg(&f)
+            .args(["--dataset", "cora"]),
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
     // A Citeseer split audited against Cora fails and names the mismatch.
     let g = dir.path().join("c.safetensors");
-    run_ok(vgae(cache.path()).env("VGAE_DATA_DIR", data_dir()).args(["split", "make", "citeseer", "--out"]).arg(&g));
-    let e = run_err(vgae(cache.path()).args(["split", "audit"]).arg(&g).args(["--dataset", "cora"]));
-    assert!(e.contains("audit failed") && e.contains("fingerprint"), "{e}");
+    run_ok(
+        vgae(cache.path())
+            .env("VGAE_DATA_DIR", data_dir())
+            .args(["split", "make", "citeseer", "--out"])
+            .arg(&g),
+    );
+    let e = run_err(
+        vgae(cache.path())
+            .args(["split", "audit"])
+            .arg(&g)
+            .args(["--dataset", "cora"]),
+    );
+    assert!(
+        e.contains("audit failed") && e.contains("fingerprint"),
+        "{e}"
+    );
     // A truncated split file is an error naming the file.
     let bytes = std::fs::read(&f).unwrap();
     std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
-    let e = run_err(vgae(cache.path()).args(["split", "audit"]).arg(&f).args(["--dataset", "cora"]));
+    let e = run_err(
+        vgae(cache.path())
+            .args(["split", "audit"])
+            .arg(&f)
+            .args(["--dataset", "cora"]),
+    );
     assert!(e.contains("s.safetensors"), "{e}");
 }
 
@@ -57,21 +124,56 @@ fn train_writes_a_run_directory_and_json() {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let out = run_ok(vgae(cache.path()).args(["train", "--dataset", "cora", "--model", "gae", "--epochs", "4", "--json", "--out"]).arg(&run));
+    let out = run_ok(
+        vgae(cache.path())
+            .args([
+                "train",
+                "--dataset",
+                "cora",
+                "--model",
+                "gae",
+                "--epochs",
+                "4",
+                "--json",
+                "--out",
+            ])
+            .arg(&run),
+    );
     let v = json(&out);
-    for k in ["test_auc", "test_ap", "val_auc", "val_ap", "epochs", "train_seconds", "best_test_auc"] {
+    for k in [
+        "test_auc",
+        "test_ap",
+        "val_auc",
+        "val_ap",
+        "epochs",
+        "train_seconds",
+        "best_test_auc",
+    ] {
         assert!(v[k].is_number(), "missing {k} in {v}");
     }
     assert_eq!(v["epochs"].as_u64(), Some(4));
-    for f in ["config.json", "metrics.jsonl", "curves.png", "model.safetensors", "split.safetensors", "result.json"] {
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "curves.png",
+        "model.safetensors",
+        "split.safetensors",
+        "result.json",
+    ] {
         assert!(run.join(f).is_file(), "run dir lacks {f}");
     }
     let lines = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 4);
-    let cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["model"], "gae");
     // The saved split passes the audit.
-    run_ok(vgae(cache.path()).args(["split", "audit"]).arg(run.join("split.safetensors")).args(["--dataset", "cora"]));
+    run_ok(
+        vgae(cache.path())
+            .args(["split", "audit"])
+            .arg(run.join("split.safetensors"))
+            .args(["--dataset", "cora"]),
+    );
 }
 
 #[test]
@@ -80,7 +182,20 @@ fn reproduce_prints_rows_beside_the_paper() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_ok(
         vgae(cache.path())
-            .args(["reproduce", "table1", "--datasets", "cora", "--models", "gae,vgae-x", "--seeds", "2", "--epochs", "3", "--json", "--out"])
+            .args([
+                "reproduce",
+                "table1",
+                "--datasets",
+                "cora",
+                "--models",
+                "gae,vgae-x",
+                "--seeds",
+                "2",
+                "--epochs",
+                "3",
+                "--json",
+                "--out",
+            ])
             .arg(dir.path()),
     );
     let rows = json(&out);
@@ -95,6 +210,8 @@ fn reproduce_prints_rows_beside_the_paper() {
     assert_eq!(rows[0]["paper_auc"], 91.0);
     let md = std::fs::read_to_string(dir.path().join("table1.md")).unwrap();
     assert!(md.contains("| GAE | cora |"), "{md}");
-    let all: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("table1.json")).unwrap()).unwrap();
+    let all: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("table1.json")).unwrap())
+            .unwrap();
     assert_eq!(all["runs"].as_array().unwrap().len(), 4);
 }

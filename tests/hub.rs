@@ -18,7 +18,13 @@ impl MockHub {
         let port_file = dir.path().join("port");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/mock_hub.py");
         let mut cmd = Command::new("python3");
-        cmd.arg(&script).arg("--root").arg(data_dir()).arg("--port-file").arg(&port_file).arg("--lifetime").arg("120");
+        cmd.arg(&script)
+            .arg("--root")
+            .arg(data_dir())
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--lifetime")
+            .arg("120");
         if let Some(c) = corrupt {
             cmd.args(["--corrupt", c]);
         }
@@ -30,7 +36,10 @@ impl MockHub {
             .expect("python3 is needed to run the mock hub");
         let t = Instant::now();
         while !port_file.exists() {
-            assert!(t.elapsed() < Duration::from_secs(20), "mock hub did not start");
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "mock hub did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let port = std::fs::read_to_string(&port_file).unwrap();
@@ -53,10 +62,19 @@ impl Drop for MockHub {
 fn pull_cora_through_the_mock_hub_then_offline() {
     let cache = tempfile::tempdir().unwrap();
     let hub = MockHub::start(None);
-    let out = run_ok(vgae(cache.path()).env("HF_ENDPOINT", &hub.url).args(["data", "pull", "cora"]));
+    let out = run_ok(
+        vgae(cache.path())
+            .env("HF_ENDPOINT", &hub.url)
+            .args(["data", "pull", "cora"]),
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("2708 nodes"));
     // The cached copy is the same graph as the local files.
-    let snapshot = std::fs::read_dir(cache.path().join("datasets--vgae-rs--planetoid/snapshots")).unwrap().next().unwrap().unwrap().path();
+    let snapshot = std::fs::read_dir(cache.path().join("datasets--vgae-rs--planetoid/snapshots"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let pulled = vgae_data::planetoid::load_dir("cora", &snapshot.join("data")).unwrap();
     let local = vgae_data::planetoid::load_dir("cora", &data_dir().join("planetoid")).unwrap();
     assert_eq!(pulled.edges, local.edges);
@@ -64,7 +82,11 @@ fn pull_cora_through_the_mock_hub_then_offline() {
     assert_eq!(pulled.labels, local.labels);
     // Hub gone: the pull answers from the cache.
     drop(hub);
-    let out = run_ok(vgae(cache.path()).env("HF_ENDPOINT", "http://127.0.0.1:9").args(["data", "pull", "cora"]));
+    let out = run_ok(
+        vgae(cache.path())
+            .env("HF_ENDPOINT", "http://127.0.0.1:9")
+            .args(["data", "pull", "cora"]),
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("verified"));
 }
 
@@ -72,7 +94,13 @@ fn pull_cora_through_the_mock_hub_then_offline() {
 fn pulled_citeseer_is_found_without_a_data_dir() {
     let cache = tempfile::tempdir().unwrap();
     let hub = MockHub::start(None);
-    run_ok(vgae(cache.path()).env("HF_ENDPOINT", &hub.url).args(["data", "pull", "citeseer", "--revision", "main"]));
+    run_ok(vgae(cache.path()).env("HF_ENDPOINT", &hub.url).args([
+        "data",
+        "pull",
+        "citeseer",
+        "--revision",
+        "main",
+    ]));
     drop(hub);
     let out = run_ok(vgae(cache.path()).args(["data", "info", "citeseer", "--json"]));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -84,11 +112,19 @@ fn pulled_citeseer_is_found_without_a_data_dir() {
 fn a_corrupt_download_is_rejected_and_evicted() {
     let cache = tempfile::tempdir().unwrap();
     let hub = MockHub::start(Some("ind.cora.graph"));
-    let e = run_err(vgae(cache.path()).env("HF_ENDPOINT", &hub.url).args(["data", "pull", "cora"]));
+    let e = run_err(
+        vgae(cache.path())
+            .env("HF_ENDPOINT", &hub.url)
+            .args(["data", "pull", "cora"]),
+    );
     assert!(e.contains("sha256") && e.contains("ind.cora.graph"), "{e}");
     // Nothing corrupt stays behind to be served later.
     drop(hub);
-    let e = run_err(vgae(cache.path()).env("HF_ENDPOINT", "http://127.0.0.1:9").args(["data", "pull", "cora"]));
+    let e = run_err(
+        vgae(cache.path())
+            .env("HF_ENDPOINT", "http://127.0.0.1:9")
+            .args(["data", "pull", "cora"]),
+    );
     assert!(e.contains("not in the cache"), "{e}");
     // Unknown names and malformed repos are refused before any network use.
     let e = run_err(vgae(cache.path()).args(["data", "pull", "mnist2"]));

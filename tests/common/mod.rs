@@ -9,7 +9,11 @@ pub fn data_dir() -> PathBuf {
     let d = std::env::var_os("VGAE_DATA_DIR")
         .map(PathBuf::from)
         .expect("VGAE_DATA_DIR is not set: these tests need ../shared/data (as .ci/run sets it)");
-    assert!(d.join("planetoid").is_dir(), "VGAE_DATA_DIR={} has no planetoid/ folder", d.display());
+    assert!(
+        d.join("planetoid").is_dir(),
+        "VGAE_DATA_DIR={} has no planetoid/ folder",
+        d.display()
+    );
     std::fs::canonicalize(d).unwrap()
 }
 
@@ -40,7 +44,11 @@ pub fn run_ok(c: &mut Command) -> Output {
 
 pub fn run_err(c: &mut Command) -> String {
     let out = c.output().expect("vgae runs");
-    assert!(!out.status.success(), "vgae should have failed; stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "vgae should have failed; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 

@@ -20,7 +20,10 @@ fn csv_tsv_and_whitespace_with_headers_weights_and_string_ids() {
     let g = load(&tsv, &EdgeListOptions::default()).unwrap();
     assert_eq!((g.num_nodes, g.edges.len()), (3, 2));
     let ws = write(&d, "g.txt", "1 2\n2 3\n3 4\n");
-    assert_eq!(load(&ws, &EdgeListOptions::default()).unwrap().edges.len(), 3);
+    assert_eq!(
+        load(&ws, &EdgeListOptions::default()).unwrap().edges.len(),
+        3
+    );
 }
 
 #[test]
@@ -40,15 +43,27 @@ fn features_file_maps_to_the_same_ids() {
 fn malformed_lines_name_file_and_line() {
     let d = tempfile::tempdir().unwrap();
     let p = write(&d, "bad.csv", "1,2\n2,3\n4\n");
-    let msg = load(&p, &EdgeListOptions::default()).unwrap_err().to_string();
+    let msg = load(&p, &EdgeListOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("bad.csv") && msg.contains("line 3"), "{msg}");
     let p = write(&d, "w.csv", "1,2,1\n2,3,abc\n");
-    let msg = load(&p, &EdgeListOptions::default()).unwrap_err().to_string();
+    let msg = load(&p, &EdgeListOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("line 2") && msg.contains("weight"), "{msg}");
     let p = write(&d, "empty.csv", "# nothing\n");
-    assert!(load(&p, &EdgeListOptions::default()).unwrap_err().to_string().contains("no edges"));
+    assert!(load(&p, &EdgeListOptions::default())
+        .unwrap_err()
+        .to_string()
+        .contains("no edges"));
     let e = write(&d, "e.csv", "a,b\n");
     let f = write(&d, "f.csv", "a,1\nzzz,2\n");
-    let msg = load(&e, &EdgeListOptions { features: Some(f) }).unwrap_err().to_string();
-    assert!(msg.contains("f.csv") && msg.contains("line 2") && msg.contains("zzz"), "{msg}");
+    let msg = load(&e, &EdgeListOptions { features: Some(f) })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("f.csv") && msg.contains("line 2") && msg.contains("zzz"),
+        "{msg}"
+    );
 }

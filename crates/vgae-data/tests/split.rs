@@ -24,9 +24,13 @@ fn planetoid_splits_pass_the_audit_for_several_seeds() {
         let g = src.load_graph(name).unwrap();
         for seed in 0..3 {
             for method in [SplitMethod::Kipf, SplitMethod::Pyg] {
-                let cfg = SplitConfig { method, ..SplitConfig::default() };
+                let cfg = SplitConfig {
+                    method,
+                    ..SplitConfig::default()
+                };
                 let s = EdgeSplit::new(&g, &cfg, seed, &mut rng(seed)).unwrap();
-                s.audit(&g).unwrap_or_else(|v| panic!("{name} seed {seed} {method:?}: {v}"));
+                s.audit(&g)
+                    .unwrap_or_else(|v| panic!("{name} seed {seed} {method:?}: {v}"));
                 let e = g.edges.len();
                 assert_eq!(s.test_pos.len(), e / 10);
                 assert_eq!(s.val_pos.len(), e * 5 / 100);
@@ -62,13 +66,28 @@ fn random_small_graphs_split_cleanly() {
     let n = 8u32;
     let pairs = (0..n).flat_map(|u| (0..n).map(move |v| (u, v)));
     let (edges, _) = Graph::canonical_edges(pairs);
-    let g = Graph { edges, ..random_graph(n, 0, 0) };
-    assert!(EdgeSplit::new(&g, &SplitConfig { val_frac: 0.2, test_frac: 0.2, ..Default::default() }, 0, &mut rng(0)).is_err());
+    let g = Graph {
+        edges,
+        ..random_graph(n, 0, 0)
+    };
+    assert!(EdgeSplit::new(
+        &g,
+        &SplitConfig {
+            val_frac: 0.2,
+            test_frac: 0.2,
+            ..Default::default()
+        },
+        0,
+        &mut rng(0)
+    )
+    .is_err());
 }
 
 #[test]
 fn splits_are_seeded_and_roundtrip_through_safetensors() {
-    let g = DataSource::new(Some(data_dir())).load_graph("cora").unwrap();
+    let g = DataSource::new(Some(data_dir()))
+        .load_graph("cora")
+        .unwrap();
     let a = EdgeSplit::new(&g, &SplitConfig::default(), 5, &mut rng(5)).unwrap();
     let b = EdgeSplit::new(&g, &SplitConfig::default(), 5, &mut rng(5)).unwrap();
     let c = EdgeSplit::new(&g, &SplitConfig::default(), 6, &mut rng(6)).unwrap();
@@ -82,14 +101,18 @@ fn splits_are_seeded_and_roundtrip_through_safetensors() {
     // Truncated or foreign files are errors naming the file.
     let bytes = std::fs::read(&p).unwrap();
     for cut in [0, 8, bytes.len() / 2, bytes.len() - 1] {
-        let msg = EdgeSplit::from_bytes(&p, &bytes[..cut]).unwrap_err().to_string();
+        let msg = EdgeSplit::from_bytes(&p, &bytes[..cut])
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("split.safetensors"), "{msg}");
     }
 }
 
 #[test]
 fn the_audit_catches_each_kind_of_leak() {
-    let g = DataSource::new(Some(data_dir())).load_graph("cora").unwrap();
+    let g = DataSource::new(Some(data_dir()))
+        .load_graph("cora")
+        .unwrap();
     let s = EdgeSplit::new(&g, &SplitConfig::default(), 1, &mut rng(1)).unwrap();
     let mut leak = s.clone();
     leak.train_pos.push(leak.test_pos[0]);
@@ -106,6 +129,8 @@ fn the_audit_catches_each_kind_of_leak() {
     let mut lopsided = s.clone();
     lopsided.val_neg.pop();
     assert!(lopsided.audit(&g).is_err());
-    let other = DataSource::new(Some(data_dir())).load_graph("citeseer").unwrap();
+    let other = DataSource::new(Some(data_dir()))
+        .load_graph("citeseer")
+        .unwrap();
     assert!(s.audit(&other).unwrap_err().contains("fingerprint"));
 }
