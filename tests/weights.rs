@@ -48,3 +48,36 @@ fn shipped_graph_checkpoints_reproduce_their_metrics() {
         );
     }
 }
+
+#[test]
+fn shipped_vae_checkpoints_reproduce_their_test_neg_elbo() {
+    // The test set comes from VGAE_DATA_DIR (this fails, never skips, when it is unset).
+    let data = common::data_dir();
+    assert!(
+        data.join("mnist").is_dir(),
+        "VGAE_DATA_DIR={} has no mnist/ folder",
+        data.display()
+    );
+    let cache = tempfile::tempdir().unwrap();
+    for (file, z) in [
+        ("mnist-vae-z20.safetensors", 20),
+        ("mnist-vae-z2.safetensors", 2),
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../weights")
+            .join(file);
+        let v = json(&run_ok(
+            vgae(cache.path())
+                .args(["eval", "--device", "cpu", "--json", "--data-dir"])
+                .arg(&data)
+                .arg(&path),
+        ));
+        assert_eq!(v["z"], z, "{file}");
+        let ne = v["test_neg_elbo"].as_f64().unwrap();
+        stated(file, &[("test -ELBO", ne)]);
+        assert!(
+            std::fs::metadata(&path).unwrap().len() < 5 << 20,
+            "{file} is larger than 5 MB"
+        );
+    }
+}
