@@ -204,7 +204,7 @@ for cfg in ["cora-dense", "cora-sampled", "pubmed-dense", "pubmed-sampled"]:
         for t in threads:
             m = load(f"{cfg}-{side}-t{t}")
             if m:
-                n = m.get("epochs_measured", (m.get("epochs") or 0))
+                n = m.get("epochs_measured", m.get("epochs", 0))
                 print(f"| {cfg} {side} | {t} | {m.get('median_epoch_seconds', float('nan')):.4f} | "
                       f"{m.get('peak_rss_mb') or float('nan'):.0f} | {n} |")
 for side in ["ours", "ref"]:

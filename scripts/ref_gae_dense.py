@@ -271,6 +271,7 @@ def main():
         "setup_seconds": round(setup, 3),
         "epochs": a.epochs,
         "median_epoch_seconds": float(np.median(measured)),
+        "epochs_measured": len(measured),
         "total_train_seconds": float(np.sum(times)),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "test_auc": test_auc,

@@ -132,6 +132,7 @@ def main():
         "setup_seconds": round(setup, 3),
         "epochs": a.epochs,
         "median_epoch_seconds": float(np.median(measured)),
+        "epochs_measured": len(measured),
         "total_train_seconds": float(np.sum(times)),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
         "test_auc": float(test_auc),
