@@ -37,6 +37,9 @@ pub struct EmbedArgs {
     pub out: PathBuf,
 }
 
+/// Final checkpoints of graph and VAE run directories.
+const FINALS: &[&str] = &[run::FINAL, vgae_core::vae::run::FINAL];
+
 /// The checkpoint's kind ("graph" or "vae") from its metadata.
 pub fn kind(path: &std::path::Path) -> anyhow::Result<String> {
     let meta = vgae_core::checkpoint::load_metadata(path)?;
@@ -44,7 +47,7 @@ pub fn kind(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
-    let ck = run::find_checkpoint(&a.path)?;
+    let ck = vgae_core::rundir::find_checkpoint(&a.path, FINALS)?;
     if kind(&ck)? == "vae" {
         return crate::vae_cmd::resume(&ck, a.epochs, a.json, g);
     }
@@ -71,8 +74,13 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
 }
 
 pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
-    let ck = run::find_checkpoint(&a.checkpoint)?;
+    let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
     if kind(&ck)? == "vae" {
+        anyhow::ensure!(
+            a.split.is_none(),
+            "--split applies to graph checkpoints; {} is a VAE checkpoint",
+            ck.display()
+        );
         return crate::vae_cmd::eval(&ck, a.json, g);
     }
     let device = g.device()?;
@@ -105,7 +113,7 @@ pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
 }
 
 pub fn embed(a: EmbedArgs, g: &Globals) -> anyhow::Result<()> {
-    let ck = run::find_checkpoint(&a.checkpoint)?;
+    let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
     let device = g.device()?;
     let t = resume::restore(&ck, &g.source(), None, &device)?;
     let z = t.embed()?;

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod optim;
 pub mod plot;
 pub mod rng;
+pub mod rundir;
 pub mod vae;
 
 pub use error::{Error, Result};

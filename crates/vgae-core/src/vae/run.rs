@@ -50,12 +50,7 @@ const IWAE_ROWS: usize = 20_000;
 
 /// The final checkpoint of a run directory.
 pub const FINAL: &str = "checkpoint.safetensors";
-/// Periodic checkpoints (`epoch-NNNNNN.safetensors`) and the `latest` pointer.
-pub const CHECKPOINT_DIR: &str = "checkpoints";
-pub const LATEST: &str = "latest";
-/// An alias of [`FINAL`] (a symbolic link), so that the graph runs' lookup of `<run>/model.safetensors`
-/// (`vgae resume RUN_DIR`, `vgae eval RUN_DIR`) finds a finished VAE run too.
-pub const FINAL_ALIAS: &str = "model.safetensors";
+pub use crate::rundir::{run_dir_of, CHECKPOINT_DIR};
 
 /// Trains for `cfg.epochs`, evaluating after every epoch; writes the run directory when `out` is given.
 pub fn train_run(
@@ -94,8 +89,8 @@ pub fn continue_run(
     if let Some(o) = out {
         let ck = o.join(CHECKPOINT_DIR);
         std::fs::create_dir_all(&ck).map_err(|e| Error::io(&ck, e))?;
-        remove_stale_temps(o);
-        remove_stale_temps(&ck);
+        crate::rundir::remove_stale_temps(o);
+        crate::rundir::remove_stale_temps(&ck);
         write_json(
             &o.join("config.json"),
             &serde_json::json!({"model": vcfg, "train": cfg, "n_train": data.n_train, "n_test": data.n_test, "device": format!("{dev:?}")}),
@@ -186,7 +181,6 @@ pub fn continue_run(
     };
     if let Some(o) = out {
         t.save(&o.join(FINAL))?;
-        link_final(o);
         curve_png(
             &o.join("curve.png"),
             &format!("{} VAE, z = {}", data.name, vcfg.z),
@@ -208,104 +202,16 @@ pub fn continue_run(
     Ok(summary)
 }
 
-/// Points `model.safetensors` at `checkpoint.safetensors` (best effort: a relative symbolic link where the
-/// platform has them).
-fn link_final(dir: &Path) {
-    let alias = dir.join(FINAL_ALIAS);
-    if alias
-        .symlink_metadata()
-        .is_ok_and(|m| m.file_type().is_symlink())
-    {
-        return;
-    }
-    if alias.exists() {
-        return; // a real file of that name is never replaced
-    }
-    #[cfg(unix)]
-    let _ = std::os::unix::fs::symlink(FINAL, &alias);
-}
-
-/// Removes temporary files a killed writer may have left (they are never read).
-fn remove_stale_temps(dir: &Path) {
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.ends_with(".tmp") {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-}
-
-fn checkpoint_name(epoch: usize) -> String {
-    format!("epoch-{epoch:06}.safetensors")
-}
-
-/// Writes `epoch-NNNNNN.safetensors` (atomically), then points `latest` at it, then drops the checkpoint
-/// that fell out of the last `keep_last`.
+/// Writes `epoch-NNNNNN.safetensors` (atomically), then points `latest` at it and drops the oldest beyond
+/// `keep_last`.
 fn periodic_checkpoint(t: &Trainer, ck_dir: &Path) -> Result<()> {
-    let name = checkpoint_name(t.epoch);
-    t.save(&ck_dir.join(&name))?;
-    vgae_data::split::atomic_write(&ck_dir.join(LATEST), name.as_bytes())?;
-    let (every, keep) = (t.cfg.checkpoint_every, t.cfg.keep_last.max(1));
-    if t.epoch >= every * keep {
-        // Only the one checkpoint that just fell out of the window: no directory scan.
-        let _ = std::fs::remove_file(ck_dir.join(checkpoint_name(t.epoch - every * keep)));
-    }
-    Ok(())
+    t.save(&ck_dir.join(crate::rundir::checkpoint_name(t.epoch)))?;
+    crate::rundir::rotate(ck_dir, t.epoch, t.cfg.checkpoint_every, t.cfg.keep_last)
 }
 
-/// The checkpoint to start from: a checkpoint file itself, or a run directory's newest of its latest
-/// periodic checkpoint (`checkpoints/latest`) and its final one (`checkpoint.safetensors`).
+/// The checkpoint to resume a VAE run from (see [`crate::rundir::find_checkpoint`]).
 pub fn find_checkpoint(path: &Path) -> Result<PathBuf> {
-    if path.is_file() {
-        return Ok(path.to_path_buf());
-    }
-    if !path.is_dir() {
-        return Err(Error::msg(format!(
-            "{}: no such file or directory",
-            path.display()
-        )));
-    }
-    let latest = path.join(CHECKPOINT_DIR).join(LATEST);
-    let candidates = [
-        std::fs::read_to_string(&latest)
-            .ok()
-            .map(|n| path.join(CHECKPOINT_DIR).join(n.trim())),
-        Some(path.join(FINAL)),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .filter(|p| p.is_file())
-        .max_by_key(|p| {
-            crate::checkpoint::load_metadata(p)
-                .ok()
-                .and_then(|m| m.get("epoch").and_then(|e| e.parse::<usize>().ok()))
-        })
-        .ok_or_else(|| {
-            Error::msg(format!(
-                "{}: no VAE checkpoint found (expected {} or {FINAL})",
-                path.display(),
-                latest.display()
-            ))
-        })
-}
-
-/// The run directory a checkpoint belongs to (`<run>/checkpoint.safetensors` or
-/// `<run>/checkpoints/epoch-N.safetensors`).
-pub fn run_dir_of(checkpoint: &Path) -> PathBuf {
-    let parent = checkpoint.parent().unwrap_or(Path::new("."));
-    let parent = if parent.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        parent
-    };
-    if parent.file_name().is_some_and(|n| n == CHECKPOINT_DIR) {
-        parent.parent().unwrap_or(Path::new(".")).to_path_buf()
-    } else {
-        parent.to_path_buf()
-    }
+    crate::rundir::find_checkpoint(path, &[FINAL])
 }
 
 /// Evaluates a checkpoint on `data` (which must be the data it was trained on): test −ELBO with the fixed
