@@ -112,7 +112,7 @@ fn divergence_and_non_finite_features_are_clear_errors() {
         .find_map(|r| r.err())
         .expect("training must diverge");
     match err {
-        Error::NonFinite { epoch, .. } => assert!(epoch >= 1 && epoch <= 10),
+        Error::NonFinite { epoch, .. } => assert!((1..=10).contains(&epoch)),
         other => panic!("expected a NonFinite error, got {other}"),
     }
     // NaN in the input features is refused up front.

@@ -228,7 +228,7 @@ fn mnist_short_training_run_dir_resume_and_iwae() {
     assert!((ea - m2.test_neg_elbo).abs() < 1e-9);
 
     // The checkpoint holds PyTorch-named parameters and the optimiser state.
-    let t = candle_core::safetensors::load(&out.join("checkpoint.safetensors"), &d).unwrap();
+    let t = candle_core::safetensors::load(out.join("checkpoint.safetensors"), &d).unwrap();
     assert_eq!(t["encoder.fc1.weight"].dims(), &[500, 784]);
     assert_eq!(t["optimizer.encoder.fc1.weight.sum"].dims(), &[500, 784]);
 

@@ -461,7 +461,7 @@ pub fn write(vars: &[(&str, u8, &[usize], &[f64])], compress: bool) -> Vec<u8> {
             m.extend(t.to_le_bytes());
             m.extend((d.len() as u32).to_le_bytes());
             m.extend(d);
-            while m.len() % 8 != 0 {
+            while !m.len().is_multiple_of(8) {
                 m.push(0);
             }
         };

@@ -19,6 +19,7 @@ fn data_dir() -> PathBuf {
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn statistics_match_the_data_readme() {
     let src = DataSource::new(Some(data_dir()));
     // (name, nodes, undirected edges, features, classes, label counts, feature nnz, self-loops)

@@ -180,7 +180,7 @@ fn sgd_body<R: Rng>(s: &Sgd, syn0: &mut [f32], syn1: &mut [f32], rng: &mut R) ->
         for w in s.starts.windows(2) {
             let walk = &s.corpus[w[0]..w[1]];
             for (pos, &centre) in walk.iter().enumerate() {
-                if processed % 10_000 == 0 {
+                if processed.is_multiple_of(10_000) {
                     let frac = (1.0 - processed as f64 / (total + 1.0)).max(1e-4);
                     alpha = s.lr * frac as f32;
                 }

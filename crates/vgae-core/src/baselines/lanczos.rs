@@ -247,7 +247,7 @@ pub fn lanczos_largest<R: Rng>(
         let b = norm(&w);
         let done_steps = steps >= max_steps;
         let check = done_steps
-            || (steps >= k && (steps - k) % opts.check_every.max(1) == 0)
+            || (steps >= k && (steps - k).is_multiple_of(opts.check_every.max(1)))
             || b <= 1e-10 * scale;
         if check {
             if let Some(res) = ritz(n, &q, &alpha, &beta, k, a, opts.tol)? {

@@ -32,6 +32,8 @@
 //! nothing new. Rounding noise of the eigenvectors on other components is cleared (each vector is kept
 //! inside its own component), so cross-component pairs tie exactly. Memory is `O(n · steps)` (Pubmed: ~250 steps, ~40 MB); no dense
 //! `n × n` matrix is formed.
+// Index loops walk several parallel arrays (vectors, components, degrees) at once.
+#![allow(clippy::needless_range_loop)]
 
 use super::lanczos::{dot, lanczos_largest, LanczosOptions};
 use super::Embedding;
@@ -207,7 +209,11 @@ pub fn spectral_embedding(
     let mut found: Vec<(f64, Vec<f64>)> = Vec::new();
     let (mut steps, mut max_residual) = (0usize, 0.0f64);
     let mut round = 0;
-    while k > 0 {
+    // Every exit is a `break` inside (k == 0 ends at once: nothing to find).
+    loop {
+        if k == 0 {
+            break;
+        }
         // Round 0 finds k pairs. Lanczos from one start vector sees one direction per eigenspace, so a
         // repeated eigenvalue can be missed: each later round searches the complement of what was found
         // and admits whatever lies above the current k-th value, until a round finds nothing new.
