@@ -1,7 +1,6 @@
 //! Losses, sparse propagation, normalisation, metrics and Adam against independently computed values.
 
 use candle_core::{Device, Tensor, Var};
-use vgae_core::graph::decoder::pairs_tensor;
 use vgae_core::graph::gram::{softplus_gram, softplus_gram_device, softplus_gram_host};
 use vgae_core::graph::loss::{bce_with_logits, dense_recon_loss, kl_loss, DenseWeights};
 use vgae_core::graph::norm::normalized_adjacency;
@@ -28,10 +27,10 @@ fn z_var() -> Var {
     Var::from_tensor(&Tensor::new(&Z, &Device::Cpu).unwrap()).unwrap()
 }
 
-fn positives(n: u32) -> Tensor {
+fn positives(n: u32) -> Vec<[u32; 2]> {
     let mut p: Vec<[u32; 2]> = EDGES.iter().flat_map(|&[u, v]| [[u, v], [v, u]]).collect();
     p.extend((0..n).map(|i| [i, i]));
-    pairs_tensor(&p, &Device::Cpu).unwrap()
+    p
 }
 
 // Reference (numpy 2.4, float64), the TF formula of tkipf/gae over all N² entries:
@@ -319,4 +318,48 @@ fn adam_matches_torch_semantics_and_state_roundtrips() {
     assert!(fresh
         .load_state(&std::collections::HashMap::new(), 3)
         .is_err());
+}
+
+#[test]
+fn fused_pair_logits_match_gather_and_its_gradient() {
+    use vgae_core::graph::decoder::{pairs_tensor, InnerProductDecoder};
+    use vgae_core::graph::pairdot::pair_logits;
+    let mut rng = RunRng::new(5);
+    let z = Var::from_tensor(&rng.normal(&[7, 4], &Device::Cpu).unwrap()).unwrap();
+    // Repeats, both orders and a diagonal pair.
+    let pairs = [[0u32, 1], [1, 0], [2, 2], [6, 3], [0, 1], [5, 4]];
+    let w = Tensor::new(&[1f32, -2.0, 0.5, 3.0, 1.5, -1.0], &Device::Cpu).unwrap();
+    let fused = pair_logits(z.as_tensor(), &pairs).unwrap();
+    let gather = InnerProductDecoder
+        .forward(z.as_tensor(), &pairs_tensor(&pairs, &Device::Cpu).unwrap())
+        .unwrap();
+    let d = (&fused - &gather)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(d < 1e-6);
+    let gf = (fused * &w).unwrap().sum_all().unwrap().backward().unwrap();
+    let gg = (gather * &w)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let diff = (gf.get(z.as_tensor()).unwrap() - gg.get(z.as_tensor()).unwrap())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(diff < 1e-5, "gradients differ by {diff}");
+    assert!(
+        pair_logits(z.as_tensor(), &[[0, 7]]).is_err(),
+        "out-of-range pair must be an error"
+    );
 }

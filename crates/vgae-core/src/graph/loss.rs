@@ -1,7 +1,7 @@
 //! Reconstruction and KL losses of GAE / VGAE.
 
-use super::decoder::InnerProductDecoder;
 use super::gram::softplus_gram;
+use super::pairdot::pair_logits;
 use candle_core::{Result, Tensor};
 
 /// softplus(x) = log(1 + eᕽ), stable for any x: max(x, 0) + log1p(exp(−|x|)).
@@ -42,24 +42,24 @@ impl DenseWeights {
 /// norm · mean over all N² entries of weighted BCE(z_i·z_j, (A_train + I)_ij), computed as
 /// Σ_all softplus(x) (fused, O(N·d) memory) plus a sparse correction at the positives:
 /// w·softplus(−x) − softplus(x) = (w − 1)·softplus(x) − w·x.
-/// `positives: [k, 2]` u32 holds both directions of every training edge and the N diagonal pairs.
+/// `positives` holds both directions of every training edge and the N diagonal pairs.
 pub fn dense_recon_loss(
     z: &Tensor,
-    positives: &Tensor,
+    positives: &[[u32; 2]],
     w: &DenseWeights,
     block: usize,
 ) -> Result<Tensor> {
     let all = softplus_gram(z, block)?;
-    let x = InnerProductDecoder.forward(z, positives)?;
+    let x = pair_logits(z, positives)?;
     let correction = ((softplus(&x)? * (w.pos_weight - 1.0))? - (x * w.pos_weight)?)?.sum_all()?;
     let nn = (w.n as f64) * (w.n as f64);
     (all + correction)? * (w.norm / nn)
 }
 
 /// PyG's loss: −log σ(x⁺) averaged over positives plus −log(1 − σ(x⁻)) averaged over negatives.
-pub fn sampled_recon_loss(z: &Tensor, pos: &Tensor, neg: &Tensor) -> Result<Tensor> {
-    let xp = InnerProductDecoder.forward(z, pos)?;
-    let xn = InnerProductDecoder.forward(z, neg)?;
+pub fn sampled_recon_loss(z: &Tensor, pos: &[[u32; 2]], neg: &[[u32; 2]]) -> Result<Tensor> {
+    let xp = pair_logits(z, pos)?;
+    let xn = pair_logits(z, neg)?;
     softplus(&xp.neg()?)?.mean_all()? + softplus(&xn)?.mean_all()?
 }
 

@@ -6,6 +6,7 @@ pub mod gram;
 pub mod loss;
 pub mod model;
 pub mod norm;
+pub mod pairdot;
 pub mod paper;
 pub mod resume;
 pub mod run;

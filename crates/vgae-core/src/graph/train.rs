@@ -1,7 +1,6 @@
 //! The GAE / VGAE training loop of the reference protocol: full-batch Adam, validation AUC/AP each epoch,
 //! test AUC/AP at the last epoch and at the best-validation epoch.
 
-use super::decoder::pairs_tensor;
 use super::encoder::{GcnEncoder, Input};
 use super::loss::{dense_recon_loss, kl_loss, sampled_recon_loss, DenseWeights};
 use super::model::{GraphAutoencoder, LossKind, ModelKind};
@@ -123,11 +122,9 @@ pub struct GraphTrainer {
     pub best: Option<(usize, LinkScores, LinkScores)>,
     adj: Arc<SparseMatrix>,
     weights: DenseWeights,
-    positives: Tensor,       // [2E + N, 2] for the dense loss
-    train_pos: Tensor,       // [E, 2]
-    train_set: HashSet<u64>, // for rejecting sampled negatives
+    positives: Vec<[u32; 2]>, // both directions of every training edge and the diagonal, for the dense loss
+    train_set: HashSet<u64>,  // for rejecting sampled negatives
     num_nodes: usize,
-    device: Device,
 }
 
 fn key(u: u32, v: u32) -> u64 {
@@ -187,8 +184,7 @@ impl GraphTrainer {
         pos.extend((0..n as u32).map(|i| [i, i]));
         Ok(GraphTrainer {
             weights: DenseWeights::new(n, split.train_pos.len()),
-            positives: pairs_tensor(&pos, device)?,
-            train_pos: pairs_tensor(&split.train_pos, device)?,
+            positives: pos,
             train_set: split.train_pos.iter().map(|&[u, v]| key(u, v)).collect(),
             adj,
             num_nodes: n,
@@ -200,12 +196,11 @@ impl GraphTrainer {
             epoch: 0,
             records: Vec::new(),
             best: None,
-            device: device.clone(),
         })
     }
 
     /// Fresh uniform negatives for the sampled loss: no self-loops, no training edges.
-    fn sample_negatives(&mut self, k: usize) -> Result<Tensor> {
+    fn sample_negatives(&mut self, k: usize) -> Vec<[u32; 2]> {
         let n = self.num_nodes as u32;
         let mut out = Vec::with_capacity(k);
         while out.len() < k {
@@ -214,7 +209,7 @@ impl GraphTrainer {
                 out.push([i, j]);
             }
         }
-        Ok(pairs_tensor(&out, &self.device)?)
+        out
     }
 
     /// The loss of one training step (dropout and reparametrisation noise drawn from the run RNG).
@@ -227,8 +222,8 @@ impl GraphTrainer {
             }
             LossKind::Sampled => {
                 // Both directions of every training edge, as PyG's train_pos_edge_index.
-                let neg = self.sample_negatives(2 * self.split.train_pos.len())?;
-                sampled_recon_loss(&z, &self.train_pos, &neg)?
+                let neg = self.sample_negatives(2 * self.split.train_pos.len());
+                sampled_recon_loss(&z, &self.split.train_pos, &neg)?
             }
         };
         Ok(match &enc.logstd {

@@ -1,0 +1,77 @@
+//! Logits z_u · z_v of a list of node pairs as one op, forward and backward, without materialising the
+//! `[k, d]` gathered rows that `index_select` would: O(k) memory instead of O(k·d).
+
+use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+use std::sync::Arc;
+
+struct PairDot {
+    pairs: Arc<Vec<[u32; 2]>>,
+}
+
+fn host<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
+    match (storage, layout.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((s, e))) => Ok(&v[s..e]),
+        _ => candle_core::bail!("pair logits: expected a contiguous f32 tensor"),
+    }
+}
+
+impl CustomOp1 for PairDot {
+    fn name(&self) -> &'static str {
+        "pair-dot"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (n, d) = layout.shape().dims2()?;
+        let z = host(storage, layout)?;
+        if let Some(p) = self
+            .pairs
+            .iter()
+            .find(|p| p[0] as usize >= n || p[1] as usize >= n)
+        {
+            candle_core::bail!("pair ({}, {}) outside 0..{n}", p[0], p[1]);
+        }
+        let out: Vec<f32> = self
+            .pairs
+            .par_iter()
+            .with_min_len(4096)
+            .map(|&[u, v]| {
+                let (a, b) = (
+                    &z[u as usize * d..(u as usize + 1) * d],
+                    &z[v as usize * d..(v as usize + 1) * d],
+                );
+                a.iter().zip(b).map(|(x, y)| x * y).sum()
+            })
+            .collect();
+        let k = out.len();
+        Ok((CpuStorage::F32(out), Shape::from(k)))
+    }
+
+    /// ∂/∂z_u += g_k z_v and ∂/∂z_v += g_k z_u, accumulated in pair order (deterministic).
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
+        let (n, d) = arg.dims2()?;
+        let z: Vec<f32> = arg.flatten_all()?.to_vec1()?;
+        let g: Vec<f32> = grad_res.to_vec1()?;
+        let mut out = vec![0f32; n * d];
+        for (&[u, v], &gk) in self.pairs.iter().zip(&g) {
+            let (u, v) = (u as usize, v as usize);
+            for k in 0..d {
+                let (zu, zv) = (z[u * d + k], z[v * d + k]);
+                out[u * d + k] += gk * zv;
+                out[v * d + k] += gk * zu;
+            }
+        }
+        Ok(Some(Tensor::from_vec(out, (n, d), arg.device())?))
+    }
+}
+
+/// z_u · z_v for every pair → `[k]`; differentiable in `z`.
+pub fn pair_logits(z: &Tensor, pairs: &[[u32; 2]]) -> Result<Tensor> {
+    if z.device().is_cpu() {
+        return z.contiguous()?.apply_op1(PairDot {
+            pairs: Arc::new(pairs.to_vec()),
+        });
+    }
+    let t = super::decoder::pairs_tensor(pairs, z.device())?;
+    super::decoder::InnerProductDecoder.forward(z, &t)
+}
