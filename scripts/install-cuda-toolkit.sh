@@ -9,7 +9,8 @@
 #     --env          only print the environment lines (installs first if needed)
 # Environment it sets: CUDA_HOME, CUDA_PATH, PATH (nvcc), LIBRARY_PATH (link-time .so files and a libcuda stub),
 # CUDA_COMPUTE_CAP (default 90 = H100/H200; override before running for other GPUs, e.g. 80 for A100),
-# CUDARC_CUDA_VERSION=13000.
+# CUDARC_CUDA_VERSION=13000. Every wheel is pinned to 13.0: an unpinned nvidia-nvvm (cicc) resolves to a newer
+# release whose PTX the 13.0 ptxas rejects ("Unsupported .version 9.5").
 set -euo pipefail
 PREFIX="${HOME}/.cache/vgae-cuda-13.0"
 ENV_ONLY=0
@@ -27,7 +28,7 @@ if [ ! -x "$CUDA/bin/nvcc" ]; then
   log "installing CUDA 13.0 wheels into $PREFIX ..."
   python3 -m pip install --quiet --disable-pip-version-check --target "$PREFIX/site" \
     "nvidia-cuda-nvcc==13.0.*" "nvidia-cuda-crt==13.0.*" "nvidia-cuda-runtime==13.0.*" \
-    "nvidia-cuda-cccl==13.0.*" "nvidia-cuda-nvrtc==13.0.*" "nvidia-cublas==13.0.*" "nvidia-curand==10.4.0.*" >&2
+    "nvidia-cuda-cccl==13.0.*" "nvidia-nvvm==13.0.*" "nvidia-cuda-nvrtc==13.0.*" "nvidia-cublas==13.0.*" "nvidia-curand==10.4.0.*" >&2
   # One CUDA_HOME-shaped tree: bin/, include/, lib64/ gathered from the wheels' folders.
   mkdir -p "$CUDA/bin" "$CUDA/include" "$CUDA/lib64/stubs" "$CUDA/nvvm"
   for d in "$PREFIX"/site/nvidia/*/ "$PREFIX"/site/nvidia/cu13/; do
