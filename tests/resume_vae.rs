@@ -4,7 +4,7 @@
 //! MNIST comes from `VGAE_DATA_DIR` (these tests fail, never skip, when it is missing).
 
 mod common;
-use common::{json, run_err, run_ok, vgae};
+use common::{checkpoints_all_load, json, metrics, run_err, run_ok, tensors, vgae};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -42,42 +42,10 @@ const SMALL: [&str; 9] = [
     "--json",
 ];
 
-fn tensors(p: &Path) -> Vec<(String, Vec<usize>, Vec<u32>)> {
-    let ck = vgae_core::checkpoint::load(p, &candle_core::Device::Cpu).unwrap();
-    let mut v: Vec<_> = ck
-        .tensors
-        .iter()
-        .map(|(k, t)| {
-            (
-                k.clone(),
-                t.dims().to_vec(),
-                t.flatten_all()
-                    .unwrap()
-                    .to_vec1::<f32>()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.to_bits())
-                    .collect(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-/// metrics.jsonl without the timings.
-fn metrics(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let o = v.as_object_mut().unwrap();
-            o.remove("seconds");
-            o.remove("eval_seconds");
-            v
-        })
-        .collect()
+fn checkpoints_all_load_vae(dir: &Path) {
+    checkpoints_all_load(dir, |p| {
+        vgae_core::vae::train::Checkpoint::read(p, &candle_core::Device::Cpu).map(|_| ())
+    });
 }
 
 fn assert_same_run(a: &Path, b: &Path, what: &str) {
@@ -104,24 +72,6 @@ fn assert_same_run(a: &Path, b: &Path, what: &str) {
         "dataset_fingerprint",
     ] {
         assert_eq!(ma[k], mb[k], "{what}: metadata '{k}'");
-    }
-}
-
-fn checkpoints_all_load(dir: &Path) {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
-                stack.push(p);
-            } else if name.ends_with(".safetensors") && !name.starts_with('.') {
-                vgae_core::vae::train::Checkpoint::read(&p, &candle_core::Device::Cpu)
-                    .unwrap_or_else(|e| {
-                        panic!("{} is not a complete checkpoint: {e}", p.display())
-                    });
-            }
-        }
     }
 }
 
@@ -154,7 +104,7 @@ fn two_epochs_then_resume_equals_four_straight() {
     }
     assert_eq!(resumed["epochs"], 4);
     assert_same_run(&a, &b, "2 + resume to 4 vs 4 straight");
-    checkpoints_all_load(&b);
+    checkpoints_all_load_vae(&b);
 
     // eval recomputes the last epoch's test −ELBO exactly, from the file, the run dir or a periodic one.
     for target in [a.join("checkpoint.safetensors"), a.clone()] {
@@ -239,7 +189,7 @@ fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
             kills += 1;
         }
         child.wait().unwrap();
-        checkpoints_all_load(&b);
+        checkpoints_all_load_vae(&b);
         if b.join("summary.json").exists() {
             break;
         }
@@ -259,7 +209,7 @@ fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
         kills >= 1,
         "the run finished before it could be killed: make it longer"
     );
-    checkpoints_all_load(&b);
+    checkpoints_all_load_vae(&b);
     assert_same_run(&a, &b, &format!("after {kills} kills"));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();

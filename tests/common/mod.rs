@@ -56,3 +56,61 @@ pub fn json(out: &Output) -> serde_json::Value {
     let s = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
+
+/// Every `*.safetensors` under `dir` (temporary files excluded) passes `load`: none is half-written.
+pub fn checkpoints_all_load<E: std::fmt::Display>(
+    dir: &std::path::Path,
+    load: impl Fn(&std::path::Path) -> Result<(), E>,
+) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(".safetensors") && !name.starts_with('.') {
+                load(&p).unwrap_or_else(|e| {
+                    panic!("{} is not a complete checkpoint: {e}", p.display())
+                });
+            }
+        }
+    }
+}
+
+/// A checkpoint's tensors as (name, shape, f32 bits), sorted by name: equal means bit-identical.
+pub fn tensors(p: &std::path::Path) -> Vec<(String, Vec<usize>, Vec<u32>)> {
+    let ck = vgae_core::checkpoint::load(p, &candle_core::Device::Cpu).unwrap();
+    let mut v: Vec<_> = ck
+        .tensors
+        .iter()
+        .map(|(k, t)| {
+            let bits = t
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+                .iter()
+                .map(|x| x.to_bits())
+                .collect();
+            (k.clone(), t.dims().to_vec(), bits)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A run directory's metrics.jsonl without its wall-clock fields.
+pub fn metrics(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("seconds");
+            o.remove("eval_seconds");
+            v
+        })
+        .collect()
+}
