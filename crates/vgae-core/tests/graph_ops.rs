@@ -19,6 +19,18 @@ const Z: [[f32; 3]; 5] = [
 ];
 const EDGES: [[u32; 2]; 3] = [[0, 1], [1, 2], [3, 4]];
 
+/// Largest absolute difference of two tensors of the same shape.
+fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs())
 }
@@ -208,14 +220,7 @@ fn sparse_product_and_its_backward_match_dense() {
     let up = rng.normal(&[4, 5], &Device::Cpu).unwrap();
     let ys = m.matmul(h.as_tensor()).unwrap();
     let yd = dense.matmul(h.as_tensor()).unwrap();
-    let diff = (&ys - &yd)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
+    let diff = max_diff(&ys, &yd);
     assert!(diff < 1e-6);
     let gs = (ys * &up).unwrap().sum_all().unwrap().backward().unwrap();
     let gd = (yd * &up).unwrap().sum_all().unwrap().backward().unwrap();
@@ -223,14 +228,7 @@ fn sparse_product_and_its_backward_match_dense() {
         gs.get(h.as_tensor()).unwrap(),
         gd.get(h.as_tensor()).unwrap(),
     );
-    let diff = (gs - gd)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
+    let diff = max_diff(&gs, &gd);
     assert!(diff < 1e-5, "backward differs by {diff}");
 }
 
@@ -333,14 +331,7 @@ fn fused_pair_logits_match_gather_and_its_gradient() {
     let gather = InnerProductDecoder
         .forward(z.as_tensor(), &pairs_tensor(&pairs, &Device::Cpu).unwrap())
         .unwrap();
-    let d = (&fused - &gather)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
+    let d = max_diff(&fused, &gather);
     assert!(d < 1e-6);
     let gf = (fused * &w).unwrap().sum_all().unwrap().backward().unwrap();
     let gg = (gather * &w)
@@ -349,14 +340,10 @@ fn fused_pair_logits_match_gather_and_its_gradient() {
         .unwrap()
         .backward()
         .unwrap();
-    let diff = (gf.get(z.as_tensor()).unwrap() - gg.get(z.as_tensor()).unwrap())
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
+    let diff = max_diff(
+        &gf.get(z.as_tensor()).unwrap(),
+        &gg.get(z.as_tensor()).unwrap(),
+    );
     assert!(diff < 1e-5, "gradients differ by {diff}");
     assert!(
         pair_logits(z.as_tensor(), &[[0, 7]]).is_err(),
