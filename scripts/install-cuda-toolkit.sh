@@ -8,6 +8,7 @@
 #     --prefix DIR   where to install (default: $HOME/.cache/vgae-cuda-13.0)
 #     --env          only print the environment lines (installs first if needed)
 # Environment it sets: CUDA_HOME, CUDA_PATH, PATH (nvcc), LIBRARY_PATH (link-time .so files and a libcuda stub),
+# LD_LIBRARY_PATH (cuBLAS / cuRAND / cudart 13 at run time; libcuda.so.1 itself comes from the GPU driver),
 # CUDA_COMPUTE_CAP (default 90 = H100/H200; override before running for other GPUs, e.g. 80 for A100),
 # CUDARC_CUDA_VERSION=13000. Every wheel is pinned to 13.0: an unpinned nvidia-nvvm (cicc) resolves to a newer
 # release whose PTX the 13.0 ptxas rejects ("Unsupported .version 9.5").
@@ -61,6 +62,7 @@ export CUDA_HOME="$CUDA"
 export CUDA_PATH="$CUDA"
 export PATH="$CUDA/bin:\$PATH"
 export LIBRARY_PATH="$CUDA/lib64:$CUDA/lib64/stubs:\${LIBRARY_PATH:-}"
+export LD_LIBRARY_PATH="$CUDA/lib64:\${LD_LIBRARY_PATH:-}"
 export CUDA_COMPUTE_CAP="\${CUDA_COMPUTE_CAP:-90}"
 export CUDARC_CUDA_VERSION=13000
 ENV
