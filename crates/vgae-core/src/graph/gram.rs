@@ -48,18 +48,29 @@ const TILE: usize = 128;
 /// One tile pair (I, J) of Σ softplus(ZZᵀ): returns (Σ softplus over the block, dG_I, dG_J) with
 /// dG_I = σ(Z_I Z_Jᵀ) Z_J and dG_J = σ(Z_I Z_Jᵀ)ᵀ Z_I. The softplus sum counts the block once.
 /// `zt` is Zᵀ (`[d, n]`); `zi`, `zj` are rows of Z (`[r, d]`); `j0` is J's first column.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn tile_pair(
-    zi: &[f32],
-    zt: &[f32],
+/// One tile pair's inputs: rows `zi` of Z (`[r, d]`), all of Zᵀ (`[d, n]`), and the columns `j0..j0 + cols`.
+#[derive(Clone, Copy)]
+struct TileJob<'a> {
+    zi: &'a [f32],
+    zt: &'a [f32],
     n: usize,
     d: usize,
     j0: usize,
     cols: usize,
     diag: bool,
-    s: &mut [f32],
-) -> (f64, Vec<f32>, Vec<f32>) {
+}
+
+#[inline(always)]
+fn tile_pair(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
+    let TileJob {
+        zi,
+        zt,
+        n,
+        d,
+        j0,
+        cols,
+        diag,
+    } = *job;
     let rows = zi.len() / d;
     let mut total = 0f64;
     // Logits, then softplus (summed) and sigmoid (kept in place).
@@ -131,37 +142,17 @@ fn tile_pair(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn tile_pair_avx2(
-    zi: &[f32],
-    zt: &[f32],
-    n: usize,
-    d: usize,
-    j0: usize,
-    cols: usize,
-    diag: bool,
-    s: &mut [f32],
-) -> (f64, Vec<f32>, Vec<f32>) {
-    tile_pair(zi, zt, n, d, j0, cols, diag, s)
+unsafe fn tile_pair_avx2(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
+    tile_pair(job, s)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn tile_dispatch(
-    zi: &[f32],
-    zt: &[f32],
-    n: usize,
-    d: usize,
-    j0: usize,
-    cols: usize,
-    diag: bool,
-    s: &mut [f32],
-) -> (f64, Vec<f32>, Vec<f32>) {
+fn tile_dispatch(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { tile_pair_avx2(zi, zt, n, d, j0, cols, diag, s) };
+        return unsafe { tile_pair_avx2(job, s) };
     }
-    tile_pair(zi, zt, n, d, j0, cols, diag, s)
+    tile_pair(job, s)
 }
 
 /// Round-robin (circle method) schedule of all tile pairs I < J: in each round every tile appears at most
@@ -212,7 +203,16 @@ pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
             || vec![0f32; TILE * TILE],
             |s, a| {
                 let (r0, r) = span(a);
-                tile_dispatch(&z[r0 * d..(r0 + r) * d], &zt, n, d, r0, r, true, s)
+                let job = TileJob {
+                    zi: &z[r0 * d..(r0 + r) * d],
+                    zt: &zt,
+                    n,
+                    d,
+                    j0: r0,
+                    cols: r,
+                    diag: true,
+                };
+                tile_dispatch(&job, s)
             },
         )
         .collect();
@@ -228,7 +228,16 @@ pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
                 |s, &(a, b)| {
                     let (r0, r) = span(a);
                     let (c0, c) = span(b);
-                    tile_dispatch(&z[r0 * d..(r0 + r) * d], &zt, n, d, c0, c, false, s)
+                    let job = TileJob {
+                        zi: &z[r0 * d..(r0 + r) * d],
+                        zt: &zt,
+                        n,
+                        d,
+                        j0: c0,
+                        cols: c,
+                        diag: false,
+                    };
+                    tile_dispatch(&job, s)
                 },
             )
             .collect();
