@@ -228,7 +228,7 @@ fn sparse_product_and_its_backward_match_dense() {
         gs.get(h.as_tensor()).unwrap(),
         gd.get(h.as_tensor()).unwrap(),
     );
-    let diff = max_diff(&gs, &gd);
+    let diff = max_diff(gs, gd);
     assert!(diff < 1e-5, "backward differs by {diff}");
 }
 
@@ -341,8 +341,8 @@ fn fused_pair_logits_match_gather_and_its_gradient() {
         .backward()
         .unwrap();
     let diff = max_diff(
-        &gf.get(z.as_tensor()).unwrap(),
-        &gg.get(z.as_tensor()).unwrap(),
+        gf.get(z.as_tensor()).unwrap(),
+        gg.get(z.as_tensor()).unwrap(),
     );
     assert!(diff < 1e-5, "gradients differ by {diff}");
     assert!(
