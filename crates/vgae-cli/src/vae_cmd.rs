@@ -243,14 +243,18 @@ impl Progress for Bar {
     }
 }
 
-fn train(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
-    let c = &a.common;
+/// The run's configs and data, with the model's image size taken from the data actually loaded.
+fn prepare(
+    c: &CommonArgs,
+    z: usize,
+    g: &Globals,
+) -> anyhow::Result<(VaeConfig, TrainConfig, VaeData)> {
     let (h, w) = if c.dataset.eq_ignore_ascii_case("frey") {
         (28, 20)
     } else {
         (28, 28)
     };
-    let (v, t) = configs(c, a.z, h, w)?;
+    let (v, t) = configs(c, z, h, w)?;
     let (data, _dev) = load_data(c, g, &t)?;
     let v = VaeConfig {
         input_dim: data.height * data.width,
@@ -258,6 +262,12 @@ fn train(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
         width: data.width,
         ..v
     };
+    Ok((v, t, data))
+}
+
+fn train(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
+    let c = &a.common;
+    let (v, t, data) = prepare(c, a.z, g)?;
     let out = c.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!("runs/vae/{}-z{}-seed{}", t.dataset, v.z, t.seed))
     });
@@ -399,19 +409,7 @@ fn sweep(a: SweepArgs, g: &Globals) -> anyhow::Result<()> {
         !a.z.is_empty() && a.z.iter().all(|&z| z > 0),
         "--z needs positive latent sizes"
     );
-    let (h, w) = if c.dataset.eq_ignore_ascii_case("frey") {
-        (28, 20)
-    } else {
-        (28, 28)
-    };
-    let (v, t) = configs(c, a.z[0], h, w)?;
-    let (data, _dev) = load_data(c, g, &t)?;
-    let v = VaeConfig {
-        input_dim: data.height * data.width,
-        height: data.height,
-        width: data.width,
-        ..v
-    };
+    let (v, t, data) = prepare(c, a.z[0], g)?;
     let out = c
         .out
         .clone()

@@ -1,5 +1,8 @@
 //! Exact resume of GAE / VGAE runs, and checkpoints that do not fit.
 
+mod common;
+use common::numbers;
+
 use candle_core::Device;
 use std::collections::HashMap;
 use vgae_core::checkpoint::{self, check_params};
@@ -8,20 +11,6 @@ use vgae_core::graph::{
 };
 use vgae_data::planetoid;
 use vgae_data::source::DataSource;
-
-fn numbers(t: &GraphTrainer) -> Vec<(usize, u64, u64, u64)> {
-    t.records
-        .iter()
-        .map(|r| {
-            (
-                r.epoch,
-                r.loss.to_bits(),
-                r.val_auc.to_bits(),
-                r.val_ap.to_bits(),
-            )
-        })
-        .collect()
-}
 
 fn params(t: &GraphTrainer) -> Vec<Vec<u32>> {
     t.model

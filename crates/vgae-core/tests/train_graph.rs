@@ -1,5 +1,8 @@
 //! End-to-end GAE / VGAE training on the embedded Cora: quality, determinism and failure modes.
 
+mod common;
+use common::numbers;
+
 use candle_core::Device;
 use vgae_core::graph::{train::make_split, GraphTrainConfig, GraphTrainer, LossKind, ModelKind};
 use vgae_core::rng::RunRng;
@@ -8,21 +11,6 @@ use vgae_data::{planetoid, EdgeSplit, Graph};
 
 fn cora() -> Graph {
     planetoid::load_embedded_cora().expect("embedded Cora loads")
-}
-
-/// Everything an epoch computed, without its wall-clock time.
-fn numbers(t: &GraphTrainer) -> Vec<(usize, u64, u64, u64)> {
-    t.records
-        .iter()
-        .map(|r| {
-            (
-                r.epoch,
-                r.loss.to_bits(),
-                r.val_auc.to_bits(),
-                r.val_ap.to_bits(),
-            )
-        })
-        .collect()
 }
 
 fn train(g: &Graph, cfg: GraphTrainConfig) -> (GraphTrainer, vgae_core::graph::GraphRunResult) {
