@@ -1,8 +1,9 @@
 //! Σ_ij softplus(z_i · z_j) over all N² node pairs and its gradient 2·σ(Z Zᵀ)·Z, without ever holding the
 //! N × N logits: the dense reconstruction loss in O(N·d) memory.
 //!
-//! CPU: one fused pass per row (logits, softplus, sigmoid, gradient), parallel over rows, with vectorised
-//! exp / log1p and an AVX2+FMA build of the kernel picked at run time. Other devices: row blocks with Candle ops.
+//! CPU: one fused pass per 128 × 128 tile (logits, softplus, sigmoid, gradient), parallel over tiles, with
+//! vectorised exp / log1p: an AVX-512 kernel for d = 16 (`gram_avx512`), else an AVX2+FMA or portable build of
+//! the generic one, picked at run time. Other devices: row blocks with Candle ops.
 
 use candle_core::{Result, Tensor};
 use rayon::prelude::*;
@@ -47,10 +48,12 @@ const TILE: usize = 128;
 
 /// One tile pair (I, J) of Σ softplus(ZZᵀ): returns (Σ softplus over the block, dG_I, dG_J) with
 /// dG_I = σ(Z_I Z_Jᵀ) Z_J and dG_J = σ(Z_I Z_Jᵀ)ᵀ Z_I. The softplus sum counts the block once.
-/// `zt` is Zᵀ (`[d, n]`); `zi`, `zj` are rows of Z (`[r, d]`); `j0` is J's first column.
-/// One tile pair's inputs: rows `zi` of Z (`[r, d]`), all of Zᵀ (`[d, n]`), and the columns `j0..j0 + cols`.
+/// Inputs: all of Z (`z`, `[n, d]`) and Zᵀ (`zt`, `[d, n]`), the rows `zi` of I (`[r, d]`) and the columns
+/// `j0..j0 + cols` of J.
 #[derive(Clone, Copy)]
 struct TileJob<'a> {
+    z: &'a [f32],
+    i0: usize,
     zi: &'a [f32],
     zt: &'a [f32],
     n: usize,
@@ -65,6 +68,8 @@ fn tile_pair(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
     let TileJob {
         zi,
         zt,
+        z: _,
+        i0: _,
         n,
         d,
         j0,
@@ -146,7 +151,8 @@ unsafe fn tile_pair_avx2(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f3
     tile_pair(job, s)
 }
 
-fn tile_dispatch(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
+/// The auto-vectorised kernel, built for AVX2+FMA where the CPU has them.
+fn tile_portable(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports the features the function was compiled for.
@@ -155,28 +161,51 @@ fn tile_dispatch(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
     tile_pair(job, s)
 }
 
-/// Round-robin (circle method) schedule of all tile pairs I < J: in each round every tile appears at most
-/// once, so a round's pairs can run in parallel and still add into G in a fixed order.
-fn rounds(t: usize) -> Vec<Vec<(usize, usize)>> {
-    let m = t + t % 2; // a dummy tile `t` when t is odd
-    let mut ring: Vec<usize> = (0..m).collect();
-    let mut out = Vec::with_capacity(m.saturating_sub(1));
-    for _ in 0..m.saturating_sub(1) {
-        let pairs = (0..m / 2)
-            .map(|k| (ring[k], ring[m - 1 - k]))
-            .filter(|&(a, b)| a < t && b < t)
-            .map(|(a, b)| (a.min(b), a.max(b)))
-            .collect();
-        out.push(pairs);
-        ring[1..].rotate_right(1);
+/// One tile pair into a slot's gradient buffer `grad` (`[n, d]`): adds dG_I into rows I and (off the
+/// diagonal) dG_J into rows J; returns Σ softplus over the block. `scratch` is reused between calls.
+fn tile_into(job: &TileJob, scratch: &mut Vec<f32>, portable: bool, grad: &mut [f32]) -> f64 {
+    let d = job.d;
+    #[cfg(target_arch = "x86_64")]
+    if !portable && d == super::gram_avx512::D && std::is_x86_feature_detected!("avx512f") {
+        let tile = super::gram_avx512::Tile {
+            z: job.z,
+            zt: job.zt,
+            n: job.n,
+            i0: job.i0,
+            rows: job.zi.len() / d,
+            j0: job.j0,
+            cols: job.cols,
+        };
+        // SAFETY: AVX-512F is present; the tile lies inside Z (`gram_host` builds it from spans of n).
+        return unsafe { super::gram_avx512::tile_pair(&tile, job.diag, scratch, grad) };
     }
-    out
+    let _ = portable;
+    scratch.resize(TILE * TILE, 0.0);
+    let (v, gi, gj) = tile_portable(job, scratch);
+    for (start, g) in [(job.i0, gi), (job.j0, gj)] {
+        for (x, y) in grad[start * d..start * d + g.len()].iter_mut().zip(&g) {
+            *x += y;
+        }
+    }
+    v
 }
 
+/// Tile pairs are dealt round-robin to this many slots, each with its own gradient buffer, summed in slot
+/// order at the end: one parallel region per call, and the same bits whatever the thread count.
+const SLOTS: usize = 8;
+
 /// Host version: `z` is `[n, d]` row-major. Returns (Σ_ij softplus(z_i·z_j), ∂/∂z = 2·σ(ZZᵀ)Z as `[n, d]`).
-/// Uses the symmetry of ZZᵀ (each off-diagonal tile once) and adds partial results in a fixed order, so the
-/// result is the same bit for bit whatever the thread count.
+/// Uses the symmetry of ZZᵀ (each off-diagonal tile once); the result does not depend on the thread count.
 pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
+    gram_host(z, n, d, false)
+}
+
+/// [`softplus_gram_host`] without the AVX-512 kernel (the portable / AVX2 build), to check one against the other.
+pub fn softplus_gram_host_portable(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
+    gram_host(z, n, d, true)
+}
+
+fn gram_host(z: &[f32], n: usize, d: usize, portable: bool) -> (f64, Vec<f32>) {
     // The fast exp clamps its argument, which would turn NaN into a finite number: propagate it instead.
     if z.iter().any(|v| !v.is_finite()) {
         return (f64::NAN, vec![f32::NAN; n * d]);
@@ -189,63 +218,36 @@ pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
     }
     let t = n.div_ceil(TILE);
     let span = |a: usize| (a * TILE, TILE.min(n - a * TILE));
-    let mut grad = vec![0f32; n * d];
-    let mut total = 0f64;
-    let add = |grad: &mut [f32], tile: usize, g: &[f32]| {
-        let (r0, _) = span(tile);
-        for (x, y) in grad[r0 * d..r0 * d + g.len()].iter_mut().zip(g) {
-            *x += y;
-        }
-    };
-    let diag: Vec<_> = (0..t)
+    let pairs: Vec<(usize, usize)> = (0..t).flat_map(|a| (a..t).map(move |b| (a, b))).collect();
+    let slots = SLOTS.min(pairs.len()).max(1);
+    let parts: Vec<(f64, Vec<f32>)> = (0..slots)
         .into_par_iter()
-        .map_init(
-            || vec![0f32; TILE * TILE],
-            |s, a| {
-                let (r0, r) = span(a);
+        .map(|slot| {
+            let (mut total, mut grad, mut scratch) = (0f64, vec![0f32; n * d], Vec::new());
+            for &(a, b) in pairs.iter().skip(slot).step_by(slots) {
+                let ((r0, r), (c0, c)) = (span(a), span(b));
                 let job = TileJob {
+                    z,
+                    i0: r0,
                     zi: &z[r0 * d..(r0 + r) * d],
                     zt: &zt,
                     n,
                     d,
-                    j0: r0,
-                    cols: r,
-                    diag: true,
+                    j0: c0,
+                    cols: c,
+                    diag: a == b,
                 };
-                tile_dispatch(&job, s)
-            },
-        )
+                let v = tile_into(&job, &mut scratch, portable, &mut grad);
+                total += if a == b { v } else { 2.0 * v };
+            }
+            (total, grad)
+        })
         .collect();
-    for (a, (v, gi, _)) in diag.iter().enumerate() {
+    let mut parts = parts.into_iter();
+    let (mut total, mut grad) = parts.next().unwrap_or((0.0, vec![0f32; n * d]));
+    for (v, g) in parts {
         total += v;
-        add(&mut grad, a, gi);
-    }
-    for round in rounds(t) {
-        let parts: Vec<_> = round
-            .par_iter()
-            .map_init(
-                || vec![0f32; TILE * TILE],
-                |s, &(a, b)| {
-                    let (r0, r) = span(a);
-                    let (c0, c) = span(b);
-                    let job = TileJob {
-                        zi: &z[r0 * d..(r0 + r) * d],
-                        zt: &zt,
-                        n,
-                        d,
-                        j0: c0,
-                        cols: c,
-                        diag: false,
-                    };
-                    tile_dispatch(&job, s)
-                },
-            )
-            .collect();
-        for (&(a, b), (v, gi, gj)) in round.iter().zip(&parts) {
-            total += 2.0 * v;
-            add(&mut grad, a, gi);
-            add(&mut grad, b, gj);
-        }
+        grad.iter_mut().zip(&g).for_each(|(x, y)| *x += y);
     }
     grad.iter_mut().for_each(|g| *g *= 2.0);
     (total, grad)

@@ -3,6 +3,8 @@
 pub mod decoder;
 pub mod encoder;
 pub mod gram;
+#[cfg(target_arch = "x86_64")]
+mod gram_avx512;
 pub mod loss;
 pub mod model;
 pub mod norm;
