@@ -54,11 +54,13 @@ impl CustomOp1 for PairDot {
         let g: Vec<f32> = grad_res.to_vec1()?;
         let mut out = vec![0f32; n * d];
         for (&[u, v], &gk) in self.pairs.iter().zip(&g) {
-            let (u, v) = (u as usize, v as usize);
-            for k in 0..d {
-                let (zu, zv) = (z[u * d + k], z[v * d + k]);
-                out[u * d + k] += gk * zv;
-                out[v * d + k] += gk * zu;
+            let (u, v) = (u as usize * d, v as usize * d);
+            // Whole rows at a time so the loop vectorises; the per-element order is unchanged (u == v too).
+            for (o, x) in out[u..u + d].iter_mut().zip(&z[v..v + d]) {
+                *o += gk * x;
+            }
+            for (o, x) in out[v..v + d].iter_mut().zip(&z[u..u + d]) {
+                *o += gk * x;
             }
         }
         Ok(Some(Tensor::from_vec(out, (n, d), arg.device())?))
