@@ -8,6 +8,7 @@ pub mod hub;
 pub mod idx;
 pub mod images;
 pub mod mat;
+pub mod pairset;
 pub mod pickle;
 pub mod planetoid;
 pub mod source;

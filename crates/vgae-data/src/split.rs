@@ -10,7 +10,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 pub const FORMAT: &str = "vgae-split/1";
@@ -57,18 +57,10 @@ pub struct EdgeSplit {
     pub test_neg: Vec<[u32; 2]>,
 }
 
-fn key(u: u32, v: u32) -> u64 {
-    let (a, b) = (u.min(v), u.max(v));
-    ((a as u64) << 32) | b as u64
-}
+use crate::pairset::{pair_key as key, pair_set, PairSet};
 
 /// Draws `k` distinct non-edges `u < v` that are not in `taken`, adding them to it.
-fn sample_negatives<R: Rng>(
-    n: usize,
-    k: usize,
-    taken: &mut HashSet<u64>,
-    rng: &mut R,
-) -> Vec<[u32; 2]> {
+fn sample_negatives<R: Rng>(n: usize, k: usize, taken: &mut PairSet, rng: &mut R) -> Vec<[u32; 2]> {
     let mut out = Vec::with_capacity(k);
     while out.len() < k {
         let i = rng.random_range(0..n as u32);
@@ -105,7 +97,7 @@ impl EdgeSplit {
         }
         let mut edges = g.edges.clone();
         edges.shuffle(rng);
-        let mut taken: HashSet<u64> = g.edges.iter().map(|&[u, v]| key(u, v)).collect();
+        let mut taken = pair_set(&g.edges);
         let (train_pos, val_pos, test_pos, val_neg, test_neg);
         match cfg.method {
             SplitMethod::Kipf => {
@@ -292,7 +284,7 @@ impl EdgeSplit {
                 g.num_nodes
             ));
         }
-        let edges: HashSet<u64> = g.edges.iter().map(|&[u, v]| key(u, v)).collect();
+        let edges = pair_set(&g.edges);
         let mut seen: HashMap<u64, &str> = HashMap::new();
         for (name, v) in self.parts() {
             for &[a, b] in v {

@@ -13,9 +13,9 @@ use crate::{Error, Result};
 use candle_core::{Device, Tensor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
+use vgae_data::pairset::{pair_key, pair_set, PairSet};
 use vgae_data::{EdgeSplit, Graph, SplitConfig};
 
 /// Everything that defines a run; saved as `config.json` beside its outputs.
@@ -123,12 +123,8 @@ pub struct GraphTrainer {
     adj: Arc<SparseMatrix>,
     weights: DenseWeights,
     positives: Vec<[u32; 2]>, // both directions of every training edge and the diagonal, for the dense loss
-    train_set: HashSet<u64>,  // for rejecting sampled negatives
+    train_set: PairSet,       // for rejecting sampled negatives
     num_nodes: usize,
-}
-
-fn key(u: u32, v: u32) -> u64 {
-    ((u.min(v) as u64) << 32) | u.max(v) as u64
 }
 
 impl GraphTrainer {
@@ -185,7 +181,7 @@ impl GraphTrainer {
         Ok(GraphTrainer {
             weights: DenseWeights::new(n, split.train_pos.len()),
             positives: pos,
-            train_set: split.train_pos.iter().map(|&[u, v]| key(u, v)).collect(),
+            train_set: pair_set(&split.train_pos),
             adj,
             num_nodes: n,
             cfg,
@@ -205,7 +201,7 @@ impl GraphTrainer {
         let mut out = Vec::with_capacity(k);
         while out.len() < k {
             let (i, j) = (self.rng.0.random_range(0..n), self.rng.0.random_range(0..n));
-            if i != j && !self.train_set.contains(&key(i, j)) {
+            if i != j && !self.train_set.contains(&pair_key(i, j)) {
                 out.push([i, j]);
             }
         }
