@@ -1,4 +1,4 @@
-use super::{grad, restore, Optimizer, Params};
+use super::{fused, grad, restore, Optimizer, Params};
 use crate::Result;
 use candle_core::backprop::GradStore;
 use candle_core::Tensor;
@@ -37,7 +37,16 @@ impl Optimizer for Adagrad {
                 continue;
             };
             // Candle's gradients still link to the step's graph: keep the state free of it.
-            let g = &g.detach();
+            let g = &g.detach().contiguous()?;
+            let (lr, eps) = (self.lr as f32, self.eps as f32);
+            // In place on the CPU, with the tensor path's f32 operations in the same order.
+            if fused::update1("adagrad-sum", &self.sum[i], g, |s, [g]| *s += g * g)?
+                && fused::update2("adagrad", var.as_tensor(), &self.sum[i], g, |p, [s, g]| {
+                    *p -= g / (s.sqrt() + eps) * lr
+                })?
+            {
+                continue;
+            }
             let sum = (&self.sum[i] + g.sqr()?)?;
             let update = (g / (sum.sqrt()? + self.eps)?)?;
             var.set(&(var.as_tensor() - (update * self.lr)?)?)?;

@@ -1,4 +1,4 @@
-use super::{grad, restore, Optimizer, Params};
+use super::{fused, grad, restore, Optimizer, Params};
 use crate::Result;
 use candle_core::backprop::GradStore;
 use candle_core::Tensor;
@@ -44,7 +44,33 @@ impl Optimizer for Adam {
                 continue;
             };
             // Candle's gradients still link to the step's graph: keep the state free of it.
-            let g = &g.detach();
+            let g = &g.detach().contiguous()?;
+            // In place on the CPU, with the tensor path's f32 operations in the same order (Candle's
+            // `t * c` is `t * (c as f32) + 0`, `t / c` is `t * (1 / c) as f32 + 0`).
+            let (b1, b2, eps, lr) = (
+                self.beta1 as f32,
+                self.beta2 as f32,
+                self.eps as f32,
+                self.lr as f32,
+            );
+            let (c1, c2) = ((1.0 - self.beta1) as f32, (1.0 - self.beta2) as f32);
+            let (r1, r2) = ((1.0 / bc1) as f32, (1.0 / bc2) as f32);
+            if fused::update1("adam-m", &self.m[i], g, |m, [g]| {
+                *m = (*m * b1 + 0.0) + (g * c1 + 0.0)
+            })? && fused::update1("adam-v", &self.v[i], g, |v, [g]| {
+                *v = (*v * b2 + 0.0) + (g * g * c2 + 0.0)
+            })? && fused::update2(
+                "adam",
+                var.as_tensor(),
+                &self.m[i],
+                &self.v[i],
+                |p, [m, v]| {
+                    let denom = (v * r2 + 0.0).sqrt() + eps;
+                    *p -= (m * r1 + 0.0) / denom * lr + 0.0
+                },
+            )? {
+                continue;
+            }
             let m = ((&self.m[i] * self.beta1)? + (g * (1.0 - self.beta1))?)?;
             let v = ((&self.v[i] * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
             let denom = ((&v / bc2)?.sqrt()? + self.eps)?;

@@ -3,6 +3,7 @@
 
 mod adagrad;
 mod adam;
+mod fused;
 
 pub use adagrad::Adagrad;
 pub use adam::Adam;
