@@ -80,6 +80,15 @@ fn main() {
         std::env::set_var("CANDLE_NUM_THREADS", "1");
     }
     let cli = Cli::parse();
+    // Without RAYON_NUM_THREADS, Candle re-reads /proc/cpuinfo on every matmul to count cores (1–2% of a Cora
+    // epoch): pin it once, to --threads when given.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let n = cli
+            .globals
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    }
     let result = match cli.command {
         Command::Data(c) => data_cmd::run(c, &cli.globals),
         Command::Split(c) => split_cmd::run(c, &cli.globals),
