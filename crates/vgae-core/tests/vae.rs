@@ -362,3 +362,66 @@ fn step_timing() {
         );
     }
 }
+
+#[test]
+fn fast_step_matches_autograd_loss_and_every_gradient() {
+    inline_elementwise();
+    let d = Device::Cpu;
+    // Both architectures (ReLU with two hidden layers, tanh with one) on 5 × 6 images, z = 3, 7 rows.
+    for (arch, seed) in [(Arch::Lecture, 5u64), (Arch::Paper, 6)] {
+        let cfg = VaeConfig::new(arch, 5, 6, 3, Likelihood::Bernoulli);
+        let m = vgae_core::vae::Vae::new(&cfg, &mut RunRng::new(seed), &d).unwrap();
+        if arch == Arch::Paper {
+            // N(0, 0.01²) weights leave every unit near 0: scale them up so tanh′ is exercised.
+            for (_, v) in m.params() {
+                v.set(&(v.as_tensor() * 40.0).unwrap()).unwrap();
+            }
+        }
+        let mut rng = RunRng::new(seed + 10);
+        let x = rng.uniform(0.0, 1.0, &[7, 30], &d).unwrap();
+        let eps = rng.normal(&[7, 3], &d).unwrap();
+        let (ne, _, _) = m.neg_elbo(&x, &eps).unwrap();
+        let loss = ne.sum_all().unwrap();
+        let want_loss = loss.to_scalar::<f32>().unwrap();
+        let grads = loss.backward().unwrap();
+        let (got_loss, got) = m
+            .fast_grads(
+                &x.flatten_all().unwrap().to_vec1().unwrap(),
+                &eps.flatten_all().unwrap().to_vec1().unwrap(),
+                7,
+            )
+            .unwrap()
+            .expect("Bernoulli on the CPU takes the fast path");
+        assert!(
+            close(got_loss as f64, want_loss as f64, 1e-5),
+            "{arch:?}: loss {got_loss} vs {want_loss}"
+        );
+        let params = m.params();
+        assert_eq!(got.len(), params.len());
+        for ((name, v), g) in params.iter().zip(&got) {
+            let want: Vec<f32> = grads
+                .get(v.as_tensor())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let g: Vec<f32> = g.flatten_all().unwrap().to_vec1().unwrap();
+            let scale = want.iter().fold(0f32, |a, b| a.max(b.abs())) + 1e-6;
+            assert!(
+                scale > 1e-4,
+                "{arch:?} {name}: gradient too small to compare"
+            );
+            for (a, b) in g.iter().zip(&want) {
+                assert!(
+                    (a - b).abs() <= 2e-5 * scale,
+                    "{arch:?} {name}: {a} vs {b} (scale {scale})"
+                );
+            }
+        }
+    }
+    // A Gaussian decoder is left to autograd.
+    let cfg = VaeConfig::new(Arch::Paper, 5, 6, 3, Likelihood::Gaussian);
+    let m = vgae_core::vae::Vae::new(&cfg, &mut RunRng::new(1), &d).unwrap();
+    assert!(m.fast_grads(&[0.5; 30], &[0.0; 3], 1).unwrap().is_none());
+}

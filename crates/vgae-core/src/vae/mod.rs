@@ -4,12 +4,14 @@
 //!   (Bernoulli for MNIST, Gaussian for Frey Face) and training settings.
 //! - [`model`]: the encoder / decoder, parameters named like the PyTorch reference (`encoder.fc1.weight`).
 //! - [`loss`]: stable BCE-with-logits, closed-form KL, Gaussian NLL, all summed per image in nats.
+//! - [`fast`]: the hand-derived forward/backward used for Bernoulli decoders on the CPU (autograd elsewhere).
 //! - [`train`]: the seeded epoch loop (all noise from [`crate::rng::RunRng`]) and exact checkpoints.
 //! - [`eval`]: test −ELBO with fixed noise, the IWAE bound, the z = 2 manifold.
 //! - [`run`]: a whole run written to a directory, and the z sweep.
 
 pub mod config;
 pub mod eval;
+pub mod fast;
 pub mod loss;
 pub mod model;
 pub mod run;

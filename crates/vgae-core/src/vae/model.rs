@@ -90,11 +90,11 @@ pub fn to_torch_layout(t: &Tensor) -> Result<Tensor> {
 
 pub struct Vae {
     pub cfg: VaeConfig,
-    enc: Vec<(String, Linear)>,
-    mu: Linear,
-    logvar: Linear,
-    dec: Vec<(String, Linear)>,
-    out: Linear,
+    pub(super) enc: Vec<(String, Linear)>,
+    pub(super) mu: Linear,
+    pub(super) logvar: Linear,
+    pub(super) dec: Vec<(String, Linear)>,
+    pub(super) out: Linear,
     out_logvar: Option<Linear>,
 }
 
@@ -174,7 +174,7 @@ impl Vae {
             .collect()
     }
 
-    fn layers(&self) -> Vec<(String, &Linear)> {
+    pub(super) fn layers(&self) -> Vec<(String, &Linear)> {
         let mut v: Vec<(String, &Linear)> = self.enc.iter().map(|(n, l)| (n.clone(), l)).collect();
         v.push(("encoder.fc_mu".into(), &self.mu));
         v.push(("encoder.fc_logvar".into(), &self.logvar));

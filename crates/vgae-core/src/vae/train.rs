@@ -242,11 +242,32 @@ impl Trainer {
             let len = bs.min(n - start);
             let xb = x.index_select(&perm.narrow(0, start, len)?, 0)?;
             let eps = self.rng.normal(&[len, self.vae_cfg.z], &dev)?;
-            let (ne, _, _) = self.model.neg_elbo(&xb, &eps)?;
-            let loss = ne.sum_all()?;
-            let grads = detached_grads(loss.backward()?, &params);
-            self.opt.step(&grads)?;
-            acc = (acc + loss.detach())?;
+            let fast = match dev.is_cpu() {
+                true => self.model.fast_grads(
+                    &xb.flatten_all()?.to_vec1::<f32>()?,
+                    &eps.flatten_all()?.to_vec1::<f32>()?,
+                    len,
+                )?,
+                false => None,
+            };
+            let loss = match fast {
+                Some((loss, grads)) => {
+                    let mut store = candle_core::backprop::GradStore::default();
+                    for ((_, v), g) in params.iter().zip(grads) {
+                        store.insert(v.as_tensor(), g);
+                    }
+                    self.opt.step(&store)?;
+                    Tensor::new(loss, &dev)?
+                }
+                None => {
+                    let (ne, _, _) = self.model.neg_elbo(&xb, &eps)?;
+                    let loss = ne.sum_all()?;
+                    let grads = detached_grads(loss.backward()?, &params);
+                    self.opt.step(&grads)?;
+                    loss.detach()
+                }
+            };
+            acc = (acc + loss)?;
             if (s + 1) % REPORT_EVERY == 0 || s + 1 == steps {
                 let seen = (start + len) as f64;
                 let v = acc.to_scalar::<f32>()? as f64 / seen;
