@@ -22,6 +22,7 @@ fn slice<'a>(s: &'a CpuStorage, l: &Layout, name: &str) -> candle_core::Result<&
 }
 
 impl<F> Fused<F> {
+    /// N is 1 or 2 (the two trait impls below).
     fn apply<const N: usize>(
         &self,
         dst: &mut CpuStorage,
@@ -42,16 +43,29 @@ impl<F> Fused<F> {
         if ins.iter().any(|s| s.len() != out.len()) {
             candle_core::bail!("{}: tensors differ in size", self.name);
         }
-        let run = |(k, chunk): (usize, &mut [f32])| {
-            let base = k * CHUNK;
-            for (j, o) in chunk.iter_mut().enumerate() {
-                (self.f)(o, std::array::from_fn(|i| ins[i][base + j]));
-            }
+        // Zipped chunks (no indexing) so the per-element closure inlines into a vectorised loop.
+        let run = |(out, ins): (&mut [f32], [&[f32]; N])| match N {
+            1 => out
+                .iter_mut()
+                .zip(ins[0])
+                .for_each(|(o, &a)| (self.f)(o, std::array::from_fn(|_| a))),
+            _ => out
+                .iter_mut()
+                .zip(ins[0].iter().zip(ins[N - 1]))
+                .for_each(|(o, (&a, &b))| (self.f)(o, std::array::from_fn(|i| [a, b][i]))),
+        };
+        let split = |k: usize| -> [&[f32]; N] {
+            std::array::from_fn(|i| {
+                let s = ins[i];
+                &s[(k * CHUNK).min(s.len())..((k + 1) * CHUNK).min(s.len())]
+            })
         };
         if out.len() > CHUNK {
-            out.par_chunks_mut(CHUNK).enumerate().for_each(run);
+            out.par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(k, o)| run((o, split(k))));
         } else {
-            run((0, out));
+            run((out, ins));
         }
         Ok(())
     }
