@@ -157,7 +157,7 @@ impl Progress for NoProgress {}
 
 pub struct Trainer {
     pub model: Vae,
-    pub opt: Box<dyn Optimizer>,
+    pub opt: Box<dyn Optimizer + Send>,
     pub rng: RunRng,
     pub vae_cfg: VaeConfig,
     pub cfg: TrainConfig,
@@ -169,7 +169,7 @@ pub struct Trainer {
     pub data_fingerprint: Option<String>,
 }
 
-fn make_opt(kind: OptimizerKind, model: &Vae, lr: f64) -> Result<Box<dyn Optimizer>> {
+fn make_opt(kind: OptimizerKind, model: &Vae, lr: f64) -> Result<Box<dyn Optimizer + Send>> {
     Ok(match kind {
         OptimizerKind::Adagrad => Box::new(Adagrad::new(model.params(), lr)?),
         OptimizerKind::Adam => Box::new(Adam::new(model.params(), lr)?),
@@ -243,22 +243,29 @@ impl Trainer {
             let xb = x.index_select(&perm.narrow(0, start, len)?, 0)?;
             let eps = self.rng.normal(&[len, self.vae_cfg.z], &dev)?;
             let fast = match dev.is_cpu() {
-                true => self.model.fast_grads(
-                    &xb.flatten_all()?.to_vec1::<f32>()?,
-                    &eps.flatten_all()?.to_vec1::<f32>()?,
-                    len,
-                )?,
+                true => {
+                    let (x, e) = (
+                        xb.flatten_all()?.to_vec1::<f32>()?,
+                        eps.flatten_all()?.to_vec1::<f32>()?,
+                    );
+                    let (model, opt, params) = (&self.model, &mut self.opt, &params);
+                    // On a pool thread, so the step's parallel loops don't each hand off from this thread.
+                    rayon::scope(|_| -> Result<Option<f32>> {
+                        let Some((loss, grads)) = model.fast_grads(&x, &e, len)? else {
+                            return Ok(None);
+                        };
+                        let mut store = candle_core::backprop::GradStore::default();
+                        for ((_, v), g) in params.iter().zip(grads) {
+                            store.insert(v.as_tensor(), g);
+                        }
+                        opt.step(&store)?;
+                        Ok(Some(loss))
+                    })?
+                }
                 false => None,
             };
             let loss = match fast {
-                Some((loss, grads)) => {
-                    let mut store = candle_core::backprop::GradStore::default();
-                    for ((_, v), g) in params.iter().zip(grads) {
-                        store.insert(v.as_tensor(), g);
-                    }
-                    self.opt.step(&store)?;
-                    Tensor::new(loss, &dev)?
-                }
+                Some(loss) => Tensor::new(loss, &dev)?,
                 None => {
                     let (ne, _, _) = self.model.neg_elbo(&xb, &eps)?;
                     let loss = ne.sum_all()?;
