@@ -25,7 +25,10 @@ fn sigkill_then_resume_equals_an_uninterrupted_run() {
         "--json",
         "--out",
     ];
+    let t0 = std::time::Instant::now();
     let straight = json(&run_ok(vgae(cache.path()).args(args).arg(&a)));
+    // Kill points as fractions of an uninterrupted run, so a faster build still gets killed mid-run.
+    let total = t0.elapsed().as_secs_f64();
 
     let mut child = vgae(cache.path())
         .args(args)
@@ -35,8 +38,8 @@ fn sigkill_then_resume_equals_an_uninterrupted_run() {
         .spawn()
         .unwrap();
     let mut kills = 0;
-    for delay_ms in [700u64, 450, 900, 350] {
-        std::thread::sleep(Duration::from_millis(delay_ms));
+    for frac in [0.5, 0.3, 0.6, 0.25] {
+        std::thread::sleep(Duration::from_secs_f64(total * frac));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;

@@ -173,7 +173,10 @@ fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
             .arg(out);
         c
     };
+    let t0 = std::time::Instant::now();
     let straight = json(&run_ok(&mut train(&a)));
+    // Kill points as fractions of an uninterrupted run, so a faster build still gets killed mid-run.
+    let total = t0.elapsed().as_secs_f64();
     let quiet = |mut c: Command| {
         c.stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -182,8 +185,8 @@ fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
     };
     let mut child = quiet(train(&b));
     let mut kills = 0;
-    for delay_ms in [2200u64, 900, 1300, 700, 1100] {
-        std::thread::sleep(Duration::from_millis(delay_ms));
+    for frac in [0.45, 0.2, 0.3, 0.15, 0.25] {
+        std::thread::sleep(Duration::from_secs_f64(total * frac));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;

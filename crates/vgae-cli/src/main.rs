@@ -72,8 +72,29 @@ fn default_sigpipe() {
 #[cfg(not(unix))]
 fn default_sigpipe() {}
 
+/// glibc serves allocations over 32 MB with fresh `mmap`s and unmaps them on free, so on large graphs every
+/// epoch page-faults its [N, 32] buffers in again (~12 % of an epoch at 10⁶ nodes). Keep freed memory in the
+/// heap for reuse instead; peak memory is unchanged.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    const M_TRIM_THRESHOLD: i32 = -1;
+    const M_MMAP_MAX: i32 = -4;
+    // SAFETY: called first thing in main, before any thread or allocation that depends on these settings.
+    unsafe {
+        mallopt(M_MMAP_MAX, 0);
+        mallopt(M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}
+
 fn main() {
     default_sigpipe();
+    keep_freed_memory();
     // Candle's element-wise pool busy-waits; on a small shared CPU one thread is several times faster, and
     // matmuls and our own kernels keep the rayon pool. An explicit setting wins.
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {

@@ -5,6 +5,26 @@ use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::Arc;
 
+/// How many pairs ahead to prefetch rows of z: on graphs past the caches every pair is two random row reads
+/// (and in the backward two read-modify-writes), so the loop is memory-latency bound without it.
+const AHEAD: usize = 16;
+
+/// A hint to bring `s[i..]` into cache; out-of-range indices are ignored.
+#[inline(always)]
+fn prefetch(s: &[f32], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = s.get(i) {
+        // SAFETY: the pointer comes from a live slice element; a prefetch never faults or writes.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                (x as *const f32).cast(),
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (s, i);
+}
+
 struct PairDot {
     pairs: Arc<Vec<[u32; 2]>>,
 }
@@ -31,18 +51,22 @@ impl CustomOp1 for PairDot {
         {
             candle_core::bail!("pair ({}, {}) outside 0..{n}", p[0], p[1]);
         }
-        let out: Vec<f32> = self
-            .pairs
-            .par_iter()
-            .with_min_len(4096)
-            .map(|&[u, v]| {
-                let (a, b) = (
-                    &z[u as usize * d..(u as usize + 1) * d],
-                    &z[v as usize * d..(v as usize + 1) * d],
-                );
-                a.iter().zip(b).map(|(x, y)| x * y).sum()
-            })
-            .collect();
+        let mut out = vec![0f32; self.pairs.len()];
+        out.par_chunks_mut(4096)
+            .zip(self.pairs.par_chunks(4096))
+            .for_each(|(o, p)| {
+                for (i, (o, &[u, v])) in o.iter_mut().zip(p).enumerate() {
+                    if let Some(&[a, b]) = p.get(i + AHEAD) {
+                        prefetch(z, a as usize * d);
+                        prefetch(z, b as usize * d);
+                    }
+                    let (a, b) = (
+                        &z[u as usize * d..(u as usize + 1) * d],
+                        &z[v as usize * d..(v as usize + 1) * d],
+                    );
+                    *o = a.iter().zip(b).map(|(x, y)| x * y).sum();
+                }
+            });
         let k = out.len();
         Ok((CpuStorage::F32(out), Shape::from(k)))
     }
@@ -53,7 +77,13 @@ impl CustomOp1 for PairDot {
         let z: Vec<f32> = arg.flatten_all()?.to_vec1()?;
         let g: Vec<f32> = grad_res.to_vec1()?;
         let mut out = vec![0f32; n * d];
-        for (&[u, v], &gk) in self.pairs.iter().zip(&g) {
+        for (k, (&[u, v], &gk)) in self.pairs.iter().zip(&g).enumerate() {
+            if let Some(&[a, b]) = self.pairs.get(k + AHEAD) {
+                for r in [a as usize * d, b as usize * d] {
+                    prefetch(&z, r);
+                    prefetch(&out, r);
+                }
+            }
             let (u, v) = (u as usize * d, v as usize * d);
             // Whole rows at a time so the loop vectorises; the per-element order is unchanged (u == v too).
             for (o, x) in out[u..u + d].iter_mut().zip(&z[v..v + d]) {
