@@ -368,8 +368,13 @@ fn fast_step_matches_autograd_loss_and_every_gradient() {
     inline_elementwise();
     let d = Device::Cpu;
     // Both architectures (ReLU with two hidden layers, tanh with one) on 5 × 6 images, z = 3, 7 rows.
-    for (arch, seed) in [(Arch::Lecture, 5u64), (Arch::Paper, 6)] {
-        let cfg = VaeConfig::new(arch, 5, 6, 3, Likelihood::Bernoulli);
+    // And the default MNIST shape (784-500-250-20, batch 100), where sums run over hundreds of terms.
+    for (arch, seed, (h, w, z, rows)) in [
+        (Arch::Lecture, 5u64, (5, 6, 3, 7)),
+        (Arch::Paper, 6, (5, 6, 3, 7)),
+        (Arch::Lecture, 7, (28, 28, 20, 100)),
+    ] {
+        let cfg = VaeConfig::new(arch, h, w, z, Likelihood::Bernoulli);
         let m = vgae_core::vae::Vae::new(&cfg, &mut RunRng::new(seed), &d).unwrap();
         if arch == Arch::Paper {
             // N(0, 0.01²) weights leave every unit near 0: scale them up so tanh′ is exercised.
@@ -378,8 +383,8 @@ fn fast_step_matches_autograd_loss_and_every_gradient() {
             }
         }
         let mut rng = RunRng::new(seed + 10);
-        let x = rng.uniform(0.0, 1.0, &[7, 30], &d).unwrap();
-        let eps = rng.normal(&[7, 3], &d).unwrap();
+        let x = rng.uniform(0.0, 1.0, &[rows, h * w], &d).unwrap();
+        let eps = rng.normal(&[rows, z], &d).unwrap();
         let (ne, _, _) = m.neg_elbo(&x, &eps).unwrap();
         let loss = ne.sum_all().unwrap();
         let want_loss = loss.to_scalar::<f32>().unwrap();
@@ -388,7 +393,7 @@ fn fast_step_matches_autograd_loss_and_every_gradient() {
             .fast_grads(
                 &x.flatten_all().unwrap().to_vec1().unwrap(),
                 &eps.flatten_all().unwrap().to_vec1().unwrap(),
-                7,
+                rows,
             )
             .unwrap()
             .expect("Bernoulli on the CPU takes the fast path");
