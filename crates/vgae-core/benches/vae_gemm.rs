@@ -6,6 +6,9 @@
 use candle_core::{Device, Tensor};
 use std::time::Instant;
 
+/// One timed product.
+type Product<'a> = Box<dyn Fn() -> Tensor + 'a>;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -36,7 +39,7 @@ fn main() {
             let x = Tensor::randn(0f32, 1.0, (b, k), &dev).unwrap();
             let w = Tensor::randn(0f32, 1.0, (k, n), &dev).unwrap();
             let g = Tensor::randn(0f32, 1.0, (b, n), &dev).unwrap();
-            let mut cases: Vec<(&str, Box<dyn Fn() -> Tensor>)> = vec![
+            let mut cases: Vec<(&str, Product)> = vec![
                 ("x·W", Box::new(|| x.matmul(&w).unwrap())),
                 ("xᵀ·g", Box::new(|| x.t().unwrap().matmul(&g).unwrap())),
             ];

@@ -11,6 +11,7 @@ pub mod optim;
 pub mod plot;
 pub mod rng;
 pub mod rundir;
+mod simd;
 pub mod vae;
 
 pub use error::{Error, Result};

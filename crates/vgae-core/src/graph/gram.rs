@@ -145,20 +145,9 @@ fn tile_pair(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
     (total, gi, gj)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn tile_pair_avx2(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
-    tile_pair(job, s)
-}
-
-/// The auto-vectorised kernel, built for AVX2+FMA where the CPU has them.
-fn tile_portable(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { tile_pair_avx2(job, s) };
-    }
-    tile_pair(job, s)
+crate::simd::multiversion! {
+    /// The auto-vectorised kernel through its widest build.
+    fn tile_portable(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) = tile_pair;
 }
 
 /// One tile pair into a slot's gradient buffer `grad` (`[n, d]`): adds dG_I into rows I and (off the

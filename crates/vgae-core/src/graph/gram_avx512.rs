@@ -122,7 +122,8 @@ unsafe fn rows_block<const R: usize>(
                 unsafe { _mm512_mask_storeu_ps(p, m, acc) };
             }
         }
-        // dG_I[r] += Σ_j σ_rj · z_j over the valid columns.
+        // dG_I[r] += Σ_j σ_rj · z_j over the valid columns (j indexes both z's rows and each sbuf row).
+        #[allow(clippy::needless_range_loop)]
         for j in 0..valid {
             let zj = unsafe { _mm512_loadu_ps(z.add((t.j0 + c + j) * D)) };
             for (r, g) in gacc.iter_mut().enumerate() {

@@ -93,6 +93,7 @@ fn row_kernel(a: &CsrMatrix, r: usize, h: &[f32], d: usize, y: &mut [f32]) {
     }
 }
 
+#[inline(always)]
 fn row_kernel_any(a: &CsrMatrix, r: usize, h: &[f32], d: usize, y: &mut [f32]) {
     let (cols, vals) = a.row(r);
     for (&c, &v) in cols.iter().zip(vals) {
@@ -132,32 +133,9 @@ fn row_kernel_fixed<const D: usize>(a: &CsrMatrix, r: usize, h: &[f32], y: &mut 
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn row_kernel_avx2(a: &CsrMatrix, r: usize, h: &[f32], d: usize, y: &mut [f32]) {
-    row_kernel(a, r, h, d, y)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn row_kernel_avx512(a: &CsrMatrix, r: usize, h: &[f32], d: usize, y: &mut [f32]) {
-    row_kernel(a, r, h, d, y)
-}
-
-/// Picks the widest build of the row kernel the CPU runs (same arithmetic, so the same bits).
-fn spmm_row(a: &CsrMatrix, r: usize, h: &[f32], d: usize, y: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports the features the function was compiled for.
-            return unsafe { row_kernel_avx512(a, r, h, d, y) };
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: as above.
-            return unsafe { row_kernel_avx2(a, r, h, d, y) };
-        }
-    }
-    row_kernel(a, r, h, d, y)
+crate::simd::multiversion! {
+    /// The row kernel through its widest build.
+    fn spmm_row(a: &CsrMatrix, r: usize, h: &[f32], d: usize, y: &mut [f32]) = row_kernel;
 }
 
 /// Largest `Aᵀ · H` output (floats) computed by scattering over the rows of `A`: 64 K floats (256 KB per
@@ -230,44 +208,9 @@ fn scatter_fixed<const D: usize>(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn scatter_avx2(
-    a: &CsrMatrix,
-    rows: std::ops::Range<usize>,
-    h: &[f32],
-    d: usize,
-    y: &mut [f32],
-) {
-    scatter_kernel(a, rows, h, d, y)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn scatter_avx512(
-    a: &CsrMatrix,
-    rows: std::ops::Range<usize>,
-    h: &[f32],
-    d: usize,
-    y: &mut [f32],
-) {
-    scatter_kernel(a, rows, h, d, y)
-}
-
-/// The widest build of the scatter the CPU runs (same arithmetic, so the same bits).
-fn scatter_range(a: &CsrMatrix, rows: std::ops::Range<usize>, h: &[f32], d: usize, y: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports the features the function was compiled for.
-            return unsafe { scatter_avx512(a, rows, h, d, y) };
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: as above.
-            return unsafe { scatter_avx2(a, rows, h, d, y) };
-        }
-    }
-    scatter_kernel(a, rows, h, d, y)
+crate::simd::multiversion! {
+    /// The scatter through its widest build.
+    fn scatter_range(a: &CsrMatrix, rows: std::ops::Range<usize>, h: &[f32], d: usize, y: &mut [f32]) = scatter_kernel;
 }
 
 struct SpmmOp {

@@ -217,32 +217,9 @@ fn bce_row_body(l: &mut [f32], x: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn bce_row_avx512(l: &mut [f32], x: &[f32]) -> f32 {
-    bce_row_body(l, x)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn bce_row_avx2(l: &mut [f32], x: &[f32]) -> f32 {
-    bce_row_body(l, x)
-}
-
-/// The widest build of [`bce_row_body`] the CPU runs (same arithmetic, so the same bits).
-fn bce_row(l: &mut [f32], x: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports the features the function was compiled for.
-            return unsafe { bce_row_avx512(l, x) };
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: as above.
-            return unsafe { bce_row_avx2(l, x) };
-        }
-    }
-    bce_row_body(l, x)
+crate::simd::multiversion! {
+    /// [`bce_row_body`] through its widest build.
+    fn bce_row(l: &mut [f32], x: &[f32]) -> f32 = bce_row_body;
 }
 
 impl Vae {
@@ -316,7 +293,7 @@ impl Vae {
             .zip(nll.par_iter_mut())
             .for_each(|((l, x), n)| *n = bce_row(l, x));
         let mut loss = 0f32;
-        for r in 0..rows {
+        for (r, nll_r) in nll.iter().enumerate() {
             let kl: f32 = (0..zd)
                 .map(|j| {
                     let i = r * zd + j;
@@ -324,7 +301,7 @@ impl Vae {
                 })
                 .sum::<f32>()
                 * -0.5;
-            loss += nll[r] + kl;
+            loss += nll_r + kl;
         }
 
         // Backward, output layer first; gradients are collected per layer as (dW, db).
