@@ -1,5 +1,6 @@
 //! A hand-derived forward and backward pass of the MLP VAE with a Bernoulli decoder, for the CPU: the same
-//! −ELBO and gradients as autograd through [`Vae::neg_elbo`] (tested against it), in a third of the time.
+//! −ELBO and gradients as autograd through [`Vae::neg_elbo`] (tested against it), without autograd's overhead
+//! (with gemm's AVX-512 kernels, an MNIST epoch went from 7.8 to 4.3 s at 2 threads).
 //!
 //! Why: on MNIST batches of 100, Candle's autograd spent more time around the matrix products than in them —
 //! an allocation and a sweep per element-wise op and per gradient accumulation, and the product
@@ -9,7 +10,6 @@
 use super::config::{Activation, Likelihood};
 use super::model::{Linear, Vae};
 use crate::graph::gram::softplus_sigmoid;
-
 use crate::{Error, Result};
 use candle_core::{CpuStorage, Storage, Tensor};
 use gemm::Parallelism;
@@ -263,7 +263,8 @@ impl Vae {
             Dense::new(&self.out)?,
         );
 
-        // Forward. `hs[i]` is the input of encoder layer i (hs[0] = x); `pres` the ReLU pre-activations.
+        // Forward. `enc_in[i]` is the input of encoder layer i (`enc_in[0]` = x), `enc_pre[i]` its ReLU
+        // pre-activation; likewise for the decoder, whose first input is z.
         let mut enc_in: Vec<Vec<f32>> = Vec::new();
         let mut enc_pre: Vec<Option<Vec<f32>>> = Vec::new();
         let mut h = x.to_vec();
@@ -275,10 +276,9 @@ impl Vae {
         let mu = mu_l.forward(&h, rows, par); // [rows, z]
         let lv = lv_l.forward(&h, rows, par);
         let std: Vec<f32> = lv.iter().map(|v| (v * 0.5).exp()).collect();
-        let z: Vec<f32> = (0..rows * zd).map(|i| mu[i] + std[i] * eps[i]).collect();
+        let mut g: Vec<f32> = (0..rows * zd).map(|i| mu[i] + std[i] * eps[i]).collect(); // z
         let mut dec_in: Vec<Vec<f32>> = Vec::new();
         let mut dec_pre: Vec<Option<Vec<f32>>> = Vec::new();
-        let mut g = z.clone();
         for l in &dec {
             let mut a = l.forward(&g, rows, par);
             dec_pre.push(activate(act, &mut a));
