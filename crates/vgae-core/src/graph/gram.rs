@@ -48,13 +48,13 @@ const TILE: usize = 128;
 
 /// One tile pair (I, J) of Σ softplus(ZZᵀ): returns (Σ softplus over the block, dG_I, dG_J) with
 /// dG_I = σ(Z_I Z_Jᵀ) Z_J and dG_J = σ(Z_I Z_Jᵀ)ᵀ Z_I. The softplus sum counts the block once.
-/// Inputs: all of Z (`z`, `[n, d]`) and Zᵀ (`zt`, `[d, n]`), the rows `zi` of I (`[r, d]`) and the columns
+/// Inputs: all of Z (`z`, `[n, d]`) and Zᵀ (`zt`, `[d, n]`), the rows `i0..i0 + rows` of I and the columns
 /// `j0..j0 + cols` of J.
 #[derive(Clone, Copy)]
 struct TileJob<'a> {
     z: &'a [f32],
     i0: usize,
-    zi: &'a [f32],
+    rows: usize,
     zt: &'a [f32],
     n: usize,
     d: usize,
@@ -66,17 +66,17 @@ struct TileJob<'a> {
 #[inline(always)]
 fn tile_pair(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
     let TileJob {
-        zi,
+        z,
+        i0,
+        rows,
         zt,
-        z: _,
-        i0: _,
         n,
         d,
         j0,
         cols,
         diag,
     } = *job;
-    let rows = zi.len() / d;
+    let zi = &z[i0 * d..(i0 + rows) * d];
     let mut total = 0f64;
     // Logits, then softplus (summed) and sigmoid (kept in place).
     for i in 0..rows {
@@ -161,7 +161,7 @@ fn tile_into(job: &TileJob, scratch: &mut Vec<f32>, portable: bool, grad: &mut [
             zt: job.zt,
             n: job.n,
             i0: job.i0,
-            rows: job.zi.len() / d,
+            rows: job.rows,
             j0: job.j0,
             cols: job.cols,
         };
@@ -218,7 +218,7 @@ fn gram_host(z: &[f32], n: usize, d: usize, portable: bool) -> (f64, Vec<f32>) {
                 let job = TileJob {
                     z,
                     i0: r0,
-                    zi: &z[r0 * d..(r0 + r) * d],
+                    rows: r,
                     zt: &zt,
                     n,
                     d,
