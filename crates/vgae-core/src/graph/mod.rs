@@ -1,5 +1,7 @@
 //! Graph autoencoders (Kipf & Welling 2016): GCN encoder, inner-product decoder, losses and training.
 
+#[cfg(feature = "cuda")]
+mod cuda;
 pub mod decoder;
 pub mod encoder;
 pub mod gram;

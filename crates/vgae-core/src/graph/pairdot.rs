@@ -1,7 +1,7 @@
 //! Logits z_u · z_v of a list of node pairs as one op, forward and backward, without materialising the
 //! `[k, d]` gathered rows that `index_select` would: O(k) memory instead of O(k·d).
 
-use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -36,6 +36,16 @@ fn host<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
     }
 }
 
+fn check_pairs(pairs: &[[u32; 2]], n: usize) -> Result<()> {
+    match pairs
+        .iter()
+        .find(|p| p[0] as usize >= n || p[1] as usize >= n)
+    {
+        Some(p) => candle_core::bail!("pair ({}, {}) outside 0..{n}", p[0], p[1]),
+        None => Ok(()),
+    }
+}
+
 impl CustomOp1 for PairDot {
     fn name(&self) -> &'static str {
         "pair-dot"
@@ -44,13 +54,7 @@ impl CustomOp1 for PairDot {
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let (n, d) = layout.shape().dims2()?;
         let z = host(storage, layout)?;
-        if let Some(p) = self
-            .pairs
-            .iter()
-            .find(|p| p[0] as usize >= n || p[1] as usize >= n)
-        {
-            candle_core::bail!("pair ({}, {}) outside 0..{n}", p[0], p[1]);
-        }
+        check_pairs(&self.pairs, n)?;
         let mut out = vec![0f32; self.pairs.len()];
         out.par_chunks_mut(4096)
             .zip(self.pairs.par_chunks(4096))
@@ -71,16 +75,54 @@ impl CustomOp1 for PairDot {
         Ok((CpuStorage::F32(out), Shape::from(k)))
     }
 
-    /// ∂/∂z_u += g_k z_v and ∂/∂z_v += g_k z_u, accumulated in pair order (deterministic).
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        storage: &candle_core::CudaStorage,
+        layout: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        let (n, d) = layout.shape().dims2()?;
+        check_pairs(&self.pairs, n)?;
+        let out = super::cuda::pair_dot(&self.pairs, storage, layout, d)?;
+        Ok((out, Shape::from(self.pairs.len())))
+    }
+
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let (n, d) = arg.dims2()?;
-        let z: Vec<f32> = arg.flatten_all()?.to_vec1()?;
-        let g: Vec<f32> = grad_res.to_vec1()?;
+        let g = grad_res.contiguous()?;
+        Ok(Some(arg.apply_op2_no_bwd(
+            &g,
+            &PairDotBwd {
+                pairs: self.pairs.clone(),
+            },
+        )?))
+    }
+}
+
+/// The backward of [`PairDot`]: `(z, g) → dz`.
+struct PairDotBwd {
+    pairs: Arc<Vec<[u32; 2]>>,
+}
+
+impl CustomOp2 for PairDotBwd {
+    fn name(&self) -> &'static str {
+        "pair-dot-bwd"
+    }
+
+    /// ∂/∂z_u += g_k z_v and ∂/∂z_v += g_k z_u, accumulated in pair order (deterministic).
+    fn cpu_fwd(
+        &self,
+        zs: &CpuStorage,
+        zl: &Layout,
+        gs: &CpuStorage,
+        gl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, d) = zl.shape().dims2()?;
+        let (z, g) = (host(zs, zl)?, host(gs, gl)?);
         let mut out = vec![0f32; n * d];
-        for (k, (&[u, v], &gk)) in self.pairs.iter().zip(&g).enumerate() {
+        for (k, (&[u, v], &gk)) in self.pairs.iter().zip(g).enumerate() {
             if let Some(&[a, b]) = self.pairs.get(k + AHEAD) {
                 for r in [a as usize * d, b as usize * d] {
-                    prefetch(&z, r);
+                    prefetch(z, r);
                     prefetch(&out, r);
                 }
             }
@@ -93,13 +135,26 @@ impl CustomOp1 for PairDot {
                 *o += gk * x;
             }
         }
-        Ok(Some(Tensor::from_vec(out, (n, d), arg.device())?))
+        Ok((CpuStorage::F32(out), Shape::from((n, d))))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        zs: &candle_core::CudaStorage,
+        zl: &Layout,
+        gs: &candle_core::CudaStorage,
+        gl: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        let (n, d) = zl.shape().dims2()?;
+        let out = super::cuda::pair_dot_bwd(&self.pairs, (zs, zl), (gs, gl), (n, d))?;
+        Ok((out, Shape::from((n, d))))
     }
 }
 
 /// z_u · z_v for every pair → `[k]`; differentiable in `z`.
 pub fn pair_logits(z: &Tensor, pairs: &[[u32; 2]]) -> Result<Tensor> {
-    if z.device().is_cpu() {
+    if z.device().is_cpu() || z.device().is_cuda() {
         return z.contiguous()?.apply_op1(PairDot {
             pairs: Arc::new(pairs.to_vec()),
         });

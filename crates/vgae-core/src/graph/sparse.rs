@@ -1,8 +1,9 @@
 //! Sparse × dense products `A · H` for a fixed CSR matrix `A` (the normalised adjacency, or sparse node
 //! features), as a Candle custom op with its own backward: `dL/dH = Aᵀ · dL/dY`.
 //!
-//! CPU: parallel over output rows. Other devices: the same product with `index_select` + `index_add`
-//! (device ops, slower but correct), so nothing copies the graph to the host each step.
+//! CPU: parallel over output rows. CUDA: one thread per output element (`kernels/graph.cu`). Other devices:
+//! the same product with `index_select` + `index_add` (device ops, slower but correct), so nothing copies the
+//! graph to the host each step.
 
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -17,6 +18,9 @@ pub struct SparseMatrix {
     pub at: Option<CsrMatrix>,
     /// COO form on the device for the non-CPU path: rows, cols, values.
     device_coo: std::sync::OnceLock<(Tensor, Tensor, Tensor)>,
+    /// `a` and the matrix the transposed product uses, in CSR form on a CUDA device.
+    #[cfg(feature = "cuda")]
+    cuda_csr: [std::sync::OnceLock<super::cuda::DeviceCsr>; 2],
 }
 
 impl SparseMatrix {
@@ -26,11 +30,34 @@ impl SparseMatrix {
             at: (at != a).then_some(at),
             a,
             device_coo: std::sync::OnceLock::new(),
+            #[cfg(feature = "cuda")]
+            cuda_csr: Default::default(),
         })
     }
 
     fn transpose_csr(&self) -> &CsrMatrix {
         self.at.as_ref().unwrap_or(&self.a)
+    }
+
+    /// The CSR arrays of `a` (or of the transposed product's matrix) on `dev`, uploaded once.
+    #[cfg(feature = "cuda")]
+    fn cuda_csr(
+        &self,
+        transposed: bool,
+        dev: &Device,
+    ) -> candle_core::Result<super::cuda::DeviceCsr> {
+        let cell = &self.cuda_csr[transposed as usize];
+        if let Some(c) = cell.get().filter(|c| c.data.device().same_device(dev)) {
+            return Ok(c.clone());
+        }
+        let a = if transposed {
+            self.transpose_csr()
+        } else {
+            &self.a
+        };
+        let c = super::cuda::DeviceCsr::new(a, dev)?;
+        let _ = cell.set(c.clone());
+        Ok(c)
     }
 
     /// `A · h` with `h: [A.cols, d]` → `[A.rows, d]`, differentiable in `h`.
@@ -41,7 +68,7 @@ impl SparseMatrix {
 
 fn spmm(m: &Arc<SparseMatrix>, h: &Tensor, transposed: bool) -> candle_core::Result<Tensor> {
     let h = h.contiguous()?;
-    if h.device().is_cpu() {
+    if h.device().is_cpu() || h.device().is_cuda() {
         h.apply_op1(SpmmOp {
             m: m.clone(),
             transposed,
@@ -257,6 +284,31 @@ impl CustomOp1 for SpmmOp {
             .with_min_len(64)
             .for_each(|(r, y)| spmm_row(a, r, h, d, y));
         Ok((CpuStorage::F32(out), Shape::from((a.rows, d))))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        storage: &candle_core::CudaStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
+        let a = if self.transposed {
+            self.m.transpose_csr()
+        } else {
+            &self.m.a
+        };
+        let (n_in, d) = layout.shape().dims2()?;
+        if n_in != a.cols {
+            candle_core::bail!(
+                "sparse product: dense input has {n_in} rows, the sparse matrix {} columns",
+                a.cols
+            );
+        }
+        use candle_core::backend::BackendStorage;
+        let dev = Device::Cuda(storage.device().clone());
+        let csr = self.m.cuda_csr(self.transposed, &dev)?;
+        let out = super::cuda::spmm(&csr, storage, layout, a.rows, d)?;
+        Ok((out, Shape::from((a.rows, d))))
     }
 
     fn bwd(
