@@ -12,6 +12,7 @@ pub mod plot;
 pub mod rng;
 pub mod rundir;
 mod simd;
+pub mod team;
 pub mod vae;
 
 pub use error::{Error, Result};

@@ -389,39 +389,47 @@ fn fast_step_matches_autograd_loss_and_every_gradient() {
         let loss = ne.sum_all().unwrap();
         let want_loss = loss.to_scalar::<f32>().unwrap();
         let grads = loss.backward().unwrap();
-        let (got_loss, got) = m
-            .fast_grads(
-                &x.flatten_all().unwrap().to_vec1().unwrap(),
-                &eps.flatten_all().unwrap().to_vec1().unwrap(),
-                rows,
-            )
-            .unwrap()
-            .expect("Bernoulli on the CPU takes the fast path");
-        assert!(
-            close(got_loss as f64, want_loss as f64, 1e-5),
-            "{arch:?}: loss {got_loss} vs {want_loss}"
+        let (xv, ev): (Vec<f32>, Vec<f32>) = (
+            x.flatten_all().unwrap().to_vec1().unwrap(),
+            eps.flatten_all().unwrap().to_vec1().unwrap(),
         );
-        let params = m.params();
-        assert_eq!(got.len(), params.len());
-        for ((name, v), g) in params.iter().zip(&got) {
-            let want: Vec<f32> = grads
-                .get(v.as_tensor())
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
+        // The step splits columns and rows across the pool's threads: 3 leaves ragged shares (and empty
+        // ones on the 5 × 6 images), 1 runs it all on this thread.
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
                 .unwrap();
-            let g: Vec<f32> = g.flatten_all().unwrap().to_vec1().unwrap();
-            let scale = want.iter().fold(0f32, |a, b| a.max(b.abs())) + 1e-6;
+            let (got_loss, got) = pool
+                .install(|| m.fast_grads(&xv, &ev, rows))
+                .unwrap()
+                .expect("Bernoulli on the CPU takes the fast path");
             assert!(
-                scale > 1e-4,
-                "{arch:?} {name}: gradient too small to compare"
+                close(got_loss as f64, want_loss as f64, 1e-5),
+                "{arch:?}, {threads} threads: loss {got_loss} vs {want_loss}"
             );
-            for (a, b) in g.iter().zip(&want) {
+            let params = m.params();
+            assert_eq!(got.len(), params.len());
+            for ((name, v), g) in params.iter().zip(&got) {
+                let want: Vec<f32> = grads
+                    .get(v.as_tensor())
+                    .unwrap()
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1()
+                    .unwrap();
+                let g: Vec<f32> = g.flatten_all().unwrap().to_vec1().unwrap();
+                let scale = want.iter().fold(0f32, |a, b| a.max(b.abs())) + 1e-6;
                 assert!(
-                    (a - b).abs() <= 2e-5 * scale,
-                    "{arch:?} {name}: {a} vs {b} (scale {scale})"
+                    scale > 1e-4,
+                    "{arch:?} {name}: gradient too small to compare"
                 );
+                for (a, b) in g.iter().zip(&want) {
+                    assert!(
+                        (a - b).abs() <= 2e-5 * scale,
+                        "{arch:?}, {threads} threads, {name}: {a} vs {b} (scale {scale})"
+                    );
+                }
             }
         }
     }

@@ -40,11 +40,7 @@ impl Optimizer for Adagrad {
             let g = &g.detach().contiguous()?;
             let (lr, eps) = (self.lr as f32, self.eps as f32);
             // In place on the CPU, with the tensor path's f32 operations in the same order.
-            if fused::update1("adagrad-sum", &self.sum[i], g, |s, [g]| *s += g * g)?
-                && fused::update2("adagrad", var.as_tensor(), &self.sum[i], g, |p, [s, g]| {
-                    *p -= g / (s.sqrt() + eps) * lr
-                })?
-            {
+            if fused::adagrad(var.as_tensor(), &self.sum[i], g, lr, eps)? {
                 continue;
             }
             let sum = (&self.sum[i] + g.sqr()?)?;

@@ -3,7 +3,7 @@
 //! per step (a third of an MNIST VAE epoch). Same f32 arithmetic, in the same order, as the tensor-op path.
 
 use crate::Result;
-use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout, Tensor};
+use candle_core::{CpuStorage, InplaceOp1, InplaceOp2, InplaceOp3, Layout, Tensor};
 use rayon::prelude::*;
 
 /// Elements per parallel chunk: below this the update runs on one thread.
@@ -140,6 +140,97 @@ pub fn update2(
         return Ok(false);
     }
     dst.inplace_op3(a, b, &Fused { name, f })?;
+    Ok(true)
+}
+
+/// One Adagrad element: `s += g²; p −= g / (√s + eps) · lr`, the tensor path's f32 operations in its order.
+#[inline(always)]
+fn adagrad_body(p: &mut [f32], s: &mut [f32], g: &[f32], lr: f32, eps: f32) {
+    for ((p, s), &g) in p.iter_mut().zip(s.iter_mut()).zip(g) {
+        *s += g * g;
+        *p -= g / (s.sqrt() + eps) * lr;
+    }
+}
+
+crate::simd::multiversion! {
+    /// [`adagrad_body`] through its widest build (√ and ÷ are correctly rounded at every width: same bits).
+    fn adagrad_kernel(p: &mut [f32], s: &mut [f32], g: &[f32], lr: f32, eps: f32) = adagrad_body;
+}
+
+/// The outer half of [`adagrad`]: holds the accumulator `s` and runs the inner op on the parameter.
+struct AdagradSum<'a> {
+    p: &'a Tensor,
+    g: &'a Tensor,
+    lr: f32,
+    eps: f32,
+}
+
+/// The inner half: holds the parameter and updates both in one pass.
+struct AdagradParam<'a> {
+    s: std::sync::Mutex<&'a mut [f32]>,
+    lr: f32,
+    eps: f32,
+}
+
+fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout) -> candle_core::Result<&'a mut [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
+        _ => candle_core::bail!("adagrad: expected contiguous f32 tensors"),
+    }
+}
+
+impl InplaceOp1 for AdagradSum<'_> {
+    fn name(&self) -> &'static str {
+        "adagrad-sum"
+    }
+    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
+        let inner = AdagradParam {
+            s: std::sync::Mutex::new(slice_mut(s, l)?),
+            lr: self.lr,
+            eps: self.eps,
+        };
+        self.p.inplace_op2(self.g, &inner)
+    }
+}
+
+impl InplaceOp2 for AdagradParam<'_> {
+    fn name(&self) -> &'static str {
+        "adagrad"
+    }
+    fn cpu_fwd(
+        &self,
+        p: &mut CpuStorage,
+        pl: &Layout,
+        g: &CpuStorage,
+        gl: &Layout,
+    ) -> candle_core::Result<()> {
+        let (p, g) = (slice_mut(p, pl)?, slice(g, gl, "adagrad")?);
+        let mut s = self
+            .s
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("adagrad: poisoned".into()))?;
+        let s: &mut [f32] = &mut s;
+        if s.len() != p.len() || g.len() != p.len() {
+            candle_core::bail!("adagrad: tensors differ in size");
+        }
+        let (lr, eps) = (self.lr, self.eps);
+        p.par_chunks_mut(CHUNK)
+            .zip(s.par_chunks_mut(CHUNK))
+            .zip(g.par_chunks(CHUNK))
+            .for_each(|((p, s), g)| adagrad_kernel(p, s, g, lr, eps));
+        Ok(())
+    }
+}
+
+/// Adagrad's update of parameter `p` and accumulator `s` from gradient `g` in one pass over the three (the
+/// two-pass [`update1`] + [`update2`] form read `g` and `s` twice). Candle's in-place ops have one
+/// destination, so the op on `s` runs the op on `p` inside it. Returns false, doing nothing, where the
+/// tensors are not contiguous f32 CPU tensors of one shape.
+pub fn adagrad(p: &Tensor, s: &Tensor, g: &Tensor, lr: f32, eps: f32) -> Result<bool> {
+    if !fits(p, &[s, g]) {
+        return Ok(false);
+    }
+    s.inplace_op1(&AdagradSum { p, g, lr, eps })?;
     Ok(true)
 }
 
