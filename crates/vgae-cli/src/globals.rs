@@ -24,12 +24,6 @@ impl Globals {
 
     /// Picks the device and prints the one-line notice on stderr.
     pub fn device(&self) -> anyhow::Result<candle_core::Device> {
-        if let Some(t) = self.threads {
-            // Ignored if a pool already exists: the first command to ask wins, which is this one.
-            let _ = rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build_global();
-        }
         let (d, notice) = vgae_core::device::select(self.device)?;
         eprintln!("{notice}");
         Ok(d)
