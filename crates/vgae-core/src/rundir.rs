@@ -24,13 +24,29 @@ pub fn remove_stale_temps(dir: &Path) {
     }
 }
 
-/// Points `latest` at `name`, then drops the one periodic checkpoint that fell out of the last `keep`
-/// (no directory scan).
-pub fn rotate(ck_dir: &Path, epoch: usize, every: usize, keep: usize) -> Result<()> {
+/// The epoch of a periodic checkpoint's file name (`epoch-NNNNNN.safetensors`).
+fn checkpoint_epoch(name: &str) -> Option<usize> {
+    name.strip_prefix("epoch-")?
+        .strip_suffix(".safetensors")?
+        .parse()
+        .ok()
+}
+
+/// Points `latest` at the checkpoint of `epoch`, then drops every periodic checkpoint older than the newest
+/// `keep` up to `epoch`. A scan, not just the one that fell out of the window: a run killed between writing a
+/// checkpoint and dropping the old one leaves an extra, which the resumed run clears here.
+pub fn rotate(ck_dir: &Path, epoch: usize, keep: usize) -> Result<()> {
     vgae_data::split::atomic_write(&ck_dir.join(LATEST), checkpoint_name(epoch).as_bytes())?;
-    let keep = keep.max(1);
-    if every > 0 && epoch >= every * keep {
-        let _ = std::fs::remove_file(ck_dir.join(checkpoint_name(epoch - every * keep)));
+    let mut epochs: Vec<usize> = std::fs::read_dir(ck_dir)
+        .map_err(|e| Error::io(ck_dir, e))?
+        .flatten()
+        .filter_map(|e| checkpoint_epoch(&e.file_name().to_string_lossy()))
+        .filter(|&e| e <= epoch)
+        .collect();
+    epochs.sort_unstable();
+    let stale = epochs.len().saturating_sub(keep.max(1));
+    for e in &epochs[..stale] {
+        let _ = std::fs::remove_file(ck_dir.join(checkpoint_name(*e)));
     }
     Ok(())
 }
@@ -84,5 +100,40 @@ pub fn run_dir_of(checkpoint: &Path) -> PathBuf {
             .to_path_buf()
     } else {
         parent.to_path_buf()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run killed between writing epoch 4 and dropping epoch 2 left three checkpoints; the next rotation
+    /// keeps the newest `keep` up to its epoch, and leaves later checkpoints and other files alone.
+    #[test]
+    fn rotate_drops_every_checkpoint_past_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        for e in [2, 4, 6, 8, 10] {
+            std::fs::write(dir.path().join(checkpoint_name(e)), b"x").unwrap();
+        }
+        std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
+        rotate(dir.path(), 8, 2).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut want = vec![
+            checkpoint_name(6),
+            checkpoint_name(8),
+            checkpoint_name(10),
+            LATEST.to_string(),
+            "notes.txt".to_string(),
+        ];
+        want.sort();
+        assert_eq!(left, want);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(LATEST)).unwrap(),
+            checkpoint_name(8)
+        );
     }
 }

@@ -77,12 +77,7 @@ pub fn run(
 fn periodic_checkpoint(trainer: &GraphTrainer, ck_dir: &Path) -> Result<()> {
     let epoch = trainer.epoch;
     super::resume::save_checkpoint(trainer, &ck_dir.join(crate::rundir::checkpoint_name(epoch)))?;
-    crate::rundir::rotate(
-        ck_dir,
-        epoch,
-        trainer.cfg.checkpoint_every,
-        trainer.cfg.keep_last,
-    )
+    crate::rundir::rotate(ck_dir, epoch, trainer.cfg.keep_last)
 }
 
 /// The checkpoint to resume a graph run from (see [`crate::rundir::find_checkpoint`]).

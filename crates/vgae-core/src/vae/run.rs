@@ -206,7 +206,7 @@ pub fn continue_run(
 /// `keep_last`.
 fn periodic_checkpoint(t: &Trainer, ck_dir: &Path) -> Result<()> {
     t.save(&ck_dir.join(crate::rundir::checkpoint_name(t.epoch)))?;
-    crate::rundir::rotate(ck_dir, t.epoch, t.cfg.checkpoint_every, t.cfg.keep_last)
+    crate::rundir::rotate(ck_dir, t.epoch, t.cfg.keep_last)
 }
 
 /// The checkpoint to resume a VAE run from (see [`crate::rundir::find_checkpoint`]).
