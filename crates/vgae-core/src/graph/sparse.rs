@@ -245,16 +245,9 @@ struct SpmmOp {
     transposed: bool,
 }
 
-impl CustomOp1 for SpmmOp {
-    fn name(&self) -> &'static str {
-        "csr-spmm"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+impl SpmmOp {
+    /// The CSR matrix this product uses and the dense input's width, checked against the input's rows.
+    fn operand(&self, layout: &Layout) -> candle_core::Result<(&CsrMatrix, usize)> {
         let a = if self.transposed {
             self.m.transpose_csr()
         } else {
@@ -267,6 +260,21 @@ impl CustomOp1 for SpmmOp {
                 a.cols
             );
         }
+        Ok((a, d))
+    }
+}
+
+impl CustomOp1 for SpmmOp {
+    fn name(&self) -> &'static str {
+        "csr-spmm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (a, d) = self.operand(layout)?;
         let h = match storage {
             CpuStorage::F32(v) => match layout.contiguous_offsets() {
                 Some((s, e)) => &v[s..e],
@@ -292,18 +300,7 @@ impl CustomOp1 for SpmmOp {
         storage: &candle_core::CudaStorage,
         layout: &Layout,
     ) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
-        let a = if self.transposed {
-            self.m.transpose_csr()
-        } else {
-            &self.m.a
-        };
-        let (n_in, d) = layout.shape().dims2()?;
-        if n_in != a.cols {
-            candle_core::bail!(
-                "sparse product: dense input has {n_in} rows, the sparse matrix {} columns",
-                a.cols
-            );
-        }
+        let (a, d) = self.operand(layout)?;
         use candle_core::backend::BackendStorage;
         let dev = Device::Cuda(storage.device().clone());
         let csr = self.m.cuda_csr(self.transposed, &dev)?;
