@@ -21,6 +21,17 @@ fn slice<'a>(s: &'a CpuStorage, l: &Layout, name: &str) -> candle_core::Result<&
     }
 }
 
+fn slice_mut<'a>(
+    s: &'a mut CpuStorage,
+    l: &Layout,
+    name: &str,
+) -> candle_core::Result<&'a mut [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
+        _ => candle_core::bail!("{name}: expected contiguous f32 tensors"),
+    }
+}
+
 impl<F> Fused<F> {
     /// N is 1 or 2 (the two trait impls below).
     fn apply<const N: usize>(
@@ -36,10 +47,7 @@ impl<F> Fused<F> {
         for (i, (s, l)) in srcs.iter().enumerate() {
             ins[i] = slice(s, l, self.name)?;
         }
-        let out = match (dst, dst_l.contiguous_offsets()) {
-            (CpuStorage::F32(v), Some((a, b))) => &mut v[a..b],
-            _ => candle_core::bail!("{}: expected contiguous f32 tensors", self.name),
-        };
+        let out = slice_mut(dst, dst_l, self.name)?;
         if ins.iter().any(|s| s.len() != out.len()) {
             candle_core::bail!("{}: tensors differ in size", self.name);
         }
@@ -172,20 +180,13 @@ struct AdagradParam<'a> {
     eps: f32,
 }
 
-fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout) -> candle_core::Result<&'a mut [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
-        _ => candle_core::bail!("adagrad: expected contiguous f32 tensors"),
-    }
-}
-
 impl InplaceOp1 for AdagradSum<'_> {
     fn name(&self) -> &'static str {
         "adagrad-sum"
     }
     fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
         let inner = AdagradParam {
-            s: std::sync::Mutex::new(slice_mut(s, l)?),
+            s: std::sync::Mutex::new(slice_mut(s, l, "adagrad")?),
             lr: self.lr,
             eps: self.eps,
         };
@@ -204,7 +205,7 @@ impl InplaceOp2 for AdagradParam<'_> {
         g: &CpuStorage,
         gl: &Layout,
     ) -> candle_core::Result<()> {
-        let (p, g) = (slice_mut(p, pl)?, slice(g, gl, "adagrad")?);
+        let (p, g) = (slice_mut(p, pl, "adagrad")?, slice(g, gl, "adagrad")?);
         let mut s = self
             .s
             .lock()
