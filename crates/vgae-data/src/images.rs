@@ -219,6 +219,12 @@ pub fn load_idx_dir(name: &str, dir: &Path) -> Result<ImageDataset> {
     })
 }
 
+/// Frey Face has no official test split: every 10th image (index ≡ 9 mod 10) is held out, 196 of 1965.
+/// Trainers and evaluators share this one rule so a test image never lands in training.
+pub fn frey_is_test(i: usize) -> bool {
+    i % 10 == 9
+}
+
 /// Loads Frey Face: variable `ff`, 560 × N uint8, one image per column (28 rows × 20 columns, row-major
 /// inside the column, i.e. `ff.T.reshape(-1, 28, 20)`). All images go to `train`; `test` is `None`.
 pub fn load_frey(path: &Path) -> Result<ImageDataset> {

@@ -55,10 +55,7 @@ fn fingerprint(
     format!("{x:016x}")
 }
 
-/// Frey Face has no official test split: every 10th image (index ≡ 9 mod 10) is held out, 196 of 1965.
-pub fn frey_is_test(i: usize) -> bool {
-    i % 10 == 9
-}
+pub use vgae_data::images::frey_is_test;
 
 impl VaeData {
     /// Uploads a dataset. `train_limit` > 0 keeps only the first images; `binarize` binarises the test set once
