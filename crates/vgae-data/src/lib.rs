@@ -2,6 +2,7 @@
 
 pub mod edgelist;
 pub mod error;
+pub mod fsio;
 pub mod graph;
 #[cfg(feature = "hub")]
 pub mod hub;

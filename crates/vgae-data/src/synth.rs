@@ -61,5 +61,5 @@ pub fn write_edgelist(g: &Graph, path: &std::path::Path) -> crate::Result<()> {
     for [u, v] in &g.edges {
         s.push_str(&format!("{u},{v}\n"));
     }
-    crate::split::atomic_write(path, s.as_bytes())
+    crate::fsio::atomic_write(path, s.as_bytes())
 }
