@@ -100,6 +100,7 @@ pub fn load(path: &Path, opts: &EdgeListOptions) -> Result<Graph> {
         features,
         labels: None,
         num_classes: 0,
+        edge_weights: None,
         self_loops_dropped,
         note: None,
     })

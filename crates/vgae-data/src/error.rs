@@ -21,6 +21,9 @@ pub enum DataError {
     Invalid { path: PathBuf, msg: String },
     #[error("unknown dataset '{name}': expected one of {expected}")]
     UnknownDataset { name: String, expected: String },
+    /// A graph built from user data (edges, features, labels, weights) failed validation.
+    #[error("graph: {0}")]
+    Graph(String),
     #[error("{0}")]
     Other(String),
 }

@@ -85,6 +85,8 @@ pub struct Graph {
     /// Class label per node, `None` where the dataset gives none.
     pub labels: Option<Vec<Option<u32>>>,
     pub num_classes: usize,
+    /// One positive weight per entry of `edges`, same order; `None` for an unweighted graph.
+    pub edge_weights: Option<Vec<f32>>,
     /// Self-loop entries dropped while building the edge list.
     pub self_loops_dropped: usize,
     /// Where the data deviates from the original release (e.g. a reconstructed file), if anywhere.
@@ -157,6 +159,11 @@ impl Graph {
         Ok((indptr, idx))
     }
 
+    /// Feature dimension `d`; 0 for a featureless graph.
+    pub fn num_features(&self) -> usize {
+        self.features.as_ref().map_or(0, |f| f.cols)
+    }
+
     pub fn degrees(&self) -> Vec<u32> {
         let mut d = vec![0u32; self.num_nodes];
         for &[u, v] in &self.edges {
@@ -178,6 +185,14 @@ impl Graph {
             h.update((f.cols as u64).to_le_bytes());
             h.update((f.nnz() as u64).to_le_bytes());
         }
+        // Appended only for weighted graphs, so unweighted fingerprints (in saved splits and checkpoints)
+        // stay what they were.
+        if let Some(w) = &self.edge_weights {
+            h.update(b"edge_weights");
+            for x in w {
+                h.update(x.to_le_bytes());
+            }
+        }
         hex::encode(&h.finalize()[..8])
     }
 
@@ -192,7 +207,7 @@ impl Graph {
             name: self.name.clone(),
             nodes: self.num_nodes,
             edges: self.edges.len(),
-            features: self.features.as_ref().map_or(0, |f| f.cols),
+            features: self.num_features(),
             feature_nnz: self.features.as_ref().map_or(0, |f| f.nnz()),
             classes: self.num_classes,
             label_counts,

@@ -4,6 +4,7 @@ pub mod edgelist;
 pub mod error;
 pub mod fsio;
 pub mod graph;
+mod graph_build;
 #[cfg(feature = "hub")]
 pub mod hub;
 pub mod idx;

@@ -181,6 +181,7 @@ pub fn from_bytes(name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<Graph> {
         features: Some(features),
         labels: Some(node_labels),
         num_classes,
+        edge_weights: None,
         self_loops_dropped,
         note: None,
     })

@@ -265,10 +265,18 @@ impl EdgeSplit {
         hex::encode(&h.finalize()[..8])
     }
 
-    /// The graph with only the training edges: what the encoder and the loss may see.
+    /// The graph with only the training edges: what the encoder and the loss may see. Edge weights follow
+    /// their edges; they are dropped if some training edge is not an edge of `g` (a split of another graph).
     pub fn train_graph(&self, g: &Graph) -> Graph {
+        let edge_weights = g.edge_weights.as_ref().and_then(|w| {
+            self.train_pos
+                .iter()
+                .map(|e| g.edges.binary_search(e).ok().map(|i| w[i]))
+                .collect()
+        });
         Graph {
             edges: self.train_pos.clone(),
+            edge_weights,
             ..g.clone()
         }
     }

@@ -49,6 +49,7 @@ pub fn sbm<R: Rng>(cfg: &SbmConfig, rng: &mut R) -> Graph {
         features: None,
         labels: None,
         num_classes: 0,
+        edge_weights: None,
         self_loops_dropped,
         note: None,
     }

@@ -324,3 +324,10 @@ fn missing_data_and_unknown_names_are_errors() {
     let e = images::load(&s, "cifar").unwrap_err().to_string();
     assert!(e.contains("unknown dataset 'cifar'"), "{e}");
 }
+
+#[test]
+fn frey_test_rule_holds_out_every_tenth_image() {
+    use vgae_data::images::frey_is_test;
+    assert_eq!((0..1965).filter(|&i| frey_is_test(i)).count(), 196);
+    assert!(frey_is_test(9) && frey_is_test(19) && !frey_is_test(0) && !frey_is_test(10));
+}

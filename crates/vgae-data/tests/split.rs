@@ -50,6 +50,7 @@ fn random_graph(n: u32, m: usize, seed: u64) -> Graph {
         features: None,
         labels: None,
         num_classes: 0,
+        edge_weights: None,
         self_loops_dropped: loops,
         note: None,
     }
