@@ -6,6 +6,7 @@ use crate::graph::{CsrMatrix, Graph};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// What to read besides the edge list itself.
 #[derive(Debug, Clone, Default)]
 pub struct EdgeListOptions {
     /// Optional node-feature file: `id,f1,f2,...` per line (same id space as the edges).
@@ -34,6 +35,9 @@ fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
 }
 
+/// Reads an edge list into a [`Graph`] named after the file's stem: node ids in order of first appearance,
+/// self-loops dropped (counted), an optional header line skipped, rows with weight `<= 0` skipped (a
+/// positive weight just means "edge"). Fails, naming the line, on a malformed row or when no edge is found.
 pub fn load(path: &Path, opts: &EdgeListOptions) -> Result<Graph> {
     let bytes = crate::error::read_file(path)?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {

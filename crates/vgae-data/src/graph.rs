@@ -1,27 +1,47 @@
+//! The in-memory graph every model trains on, and the sparse matrix its features live in.
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// A sparse matrix in compressed sparse row form (row pointers, column indices, values).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsrMatrix {
+    /// Number of rows (nodes, for a feature matrix).
     pub rows: usize,
+    /// Number of columns (the feature dimension).
     pub cols: usize,
-    pub indptr: Vec<usize>, // [rows + 1]
-    pub indices: Vec<u32>,  // [nnz]
-    pub data: Vec<f32>,     // [nnz]
+    /// `[rows + 1]`, non-decreasing from 0 to `nnz`: row `r` holds entries `indptr[r]..indptr[r + 1]`.
+    pub indptr: Vec<usize>,
+    /// `[nnz]` column of each stored entry, each `< cols`.
+    pub indices: Vec<u32>,
+    /// `[nnz]` value of each stored entry.
+    pub data: Vec<f32>,
 }
 
 impl CsrMatrix {
+    /// Number of stored entries (explicit zeros included, if any were stored).
     pub fn nnz(&self) -> usize {
         self.data.len()
     }
 
+    /// Row `r`'s column indices and values. Panics if `r >= rows`.
     pub fn row(&self, r: usize) -> (&[u32], &[f32]) {
         let (a, b) = (self.indptr[r], self.indptr[r + 1]);
         (&self.indices[a..b], &self.data[a..b])
     }
 
-    /// Builds a CSR matrix from (row, col, value) triplets; duplicates are summed, columns sorted.
+    /// Builds a CSR matrix from (row, col, value) triplets in any order; duplicates are summed, columns
+    /// sorted within each row. Panics if a row is `>= rows` (columns are not checked).
+    ///
+    /// ```
+    /// use vgae_data::CsrMatrix;
+    ///
+    /// let m = CsrMatrix::from_triplets(3, 4, vec![(2, 1, 1.0), (0, 3, 2.0), (2, 1, 0.5), (0, 0, 4.0)]);
+    /// assert_eq!(m.indptr, vec![0, 2, 2, 3]);
+    /// assert_eq!(m.row(0), (&[0u32, 3][..], &[4.0f32, 2.0][..]));
+    /// assert_eq!(m.row(2), (&[1u32][..], &[1.5f32][..]));
+    /// assert_eq!(m.nnz(), 3);
+    /// ```
     pub fn from_triplets(rows: usize, cols: usize, mut t: Vec<(u32, u32, f32)>) -> Self {
         t.sort_unstable_by_key(|&(r, c, _)| (r, c));
         let mut indptr = vec![0usize; rows + 1];
@@ -76,7 +96,9 @@ impl CsrMatrix {
 /// A graph for link prediction: nodes `0..num_nodes`, undirected edges stored once with `u < v`.
 #[derive(Debug, Clone)]
 pub struct Graph {
+    /// Dataset name (e.g. "cora", an edge-list file's stem); recorded in splits and checkpoints.
     pub name: String,
+    /// Nodes are `0..num_nodes`; isolated nodes count.
     pub num_nodes: usize,
     /// Undirected edges, `u < v`, sorted, no duplicates, no self-loops.
     pub edges: Vec<[u32; 2]>,
@@ -84,6 +106,7 @@ pub struct Graph {
     pub features: Option<CsrMatrix>,
     /// Class label per node, `None` where the dataset gives none.
     pub labels: Option<Vec<Option<u32>>>,
+    /// Largest label + 1; 0 for an unlabelled graph.
     pub num_classes: usize,
     /// One positive weight per entry of `edges`, same order; `None` for an unweighted graph.
     pub edge_weights: Option<Vec<f32>>,
@@ -96,16 +119,27 @@ pub struct Graph {
 /// The summary `vgae data info` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct GraphInfo {
+    /// [`Graph::name`].
     pub name: String,
+    /// Node count.
     pub nodes: usize,
+    /// Undirected edge count (each edge once).
     pub edges: usize,
+    /// Feature dimension, 0 if featureless.
     pub features: usize,
+    /// Stored non-zero feature entries.
     pub feature_nnz: usize,
+    /// Number of classes, 0 if unlabelled.
     pub classes: usize,
+    /// Nodes per class, indexed by label.
     pub label_counts: Vec<usize>,
+    /// Nodes with no edge.
     pub isolated_nodes: usize,
+    /// [`Graph::self_loops_dropped`].
     pub self_loops_dropped: usize,
+    /// [`Graph::fingerprint`].
     pub fingerprint: String,
+    /// [`Graph::note`]; omitted from JSON when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -164,6 +198,7 @@ impl Graph {
         self.features.as_ref().map_or(0, |f| f.cols)
     }
 
+    /// Edges touching each node, indexed by node id.
     pub fn degrees(&self) -> Vec<u32> {
         let mut d = vec![0u32; self.num_nodes];
         for &[u, v] in &self.edges {
@@ -173,7 +208,8 @@ impl Graph {
         d
     }
 
-    /// A short hash of the node count and edge list: ties splits and checkpoints to their graph.
+    /// A short hash of the node count, edge list, feature shape and (only when set) edge weights: ties
+    /// splits and checkpoints to their graph.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
         h.update((self.num_nodes as u64).to_le_bytes());
@@ -196,6 +232,7 @@ impl Graph {
         hex::encode(&h.finalize()[..8])
     }
 
+    /// The statistics `vgae data info` prints.
     pub fn info(&self) -> GraphInfo {
         let mut label_counts = vec![0usize; self.num_classes];
         if let Some(l) = &self.labels {

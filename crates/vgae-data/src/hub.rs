@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// Default hub dataset repository: a mirror of kimiyoung/planetoid's `data/` folder.
 pub const DEFAULT_REPO: &str = "vgae-rs/planetoid";
+/// Default branch, tag or commit of [`DEFAULT_REPO`] to download.
 pub const DEFAULT_REVISION: &str = "main";
 /// Folder of the files inside the repository.
 pub const PREFIX: &str = "data";
@@ -135,14 +136,19 @@ const KNOWN: &[(&str, u64, &str)] = &[
     ),
 ];
 
+/// Which Planetoid dataset to pull, and from where on the hub.
 #[derive(Debug, Clone)]
 pub struct HubSpec {
+    /// Lower-case Planetoid name (one of [`NAMES`]).
     pub dataset: String,
+    /// Hub dataset repository, `OWNER/NAME`.
     pub repo: String,
+    /// Branch, tag or commit.
     pub revision: String,
 }
 
 impl HubSpec {
+    /// Checks the dataset name (case-insensitive) and `OWNER/NAME` repo; `None` means the defaults.
     pub fn for_dataset(name: &str, repo: Option<&str>, revision: Option<&str>) -> Result<Self> {
         let lower = name.to_ascii_lowercase();
         if !NAMES.contains(&lower.as_str()) {
@@ -165,6 +171,7 @@ impl HubSpec {
     }
 }
 
+/// Size and sha256 (hex) of an original Planetoid file, `None` for a file without a known checksum.
 pub fn known_checksum(file: &str) -> Option<(u64, &'static str)> {
     KNOWN
         .iter()

@@ -21,17 +21,22 @@ use crate::{idx, mat};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
+/// The image datasets [`load`] knows.
 pub const NAMES: [&str; 3] = ["mnist", "fashion-mnist", "frey"];
 
 /// The MAT-file variable holding Frey Face.
 pub const FREY_VAR: &str = "ff";
+/// Where Frey Face is looked for under a data directory (a bare `frey_rawface.mat` is also accepted).
 pub const FREY_FILE: &str = "frey/frey_rawface.mat";
 
 /// One split: `n` images of `height × width` bytes, row-major, and optional labels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageSplit {
+    /// Number of images.
     pub n: usize,
+    /// `n · height · width` grey levels 0..=255, image after image.
     pub pixels: Vec<u8>,
+    /// One class per image, if the dataset is labelled.
     pub labels: Option<Vec<u8>>,
 }
 
@@ -74,11 +79,15 @@ impl ImageSplit {
 /// A loaded image dataset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageDataset {
+    /// Lower-case dataset name (one of [`NAMES`]).
     pub name: String,
+    /// Image height in pixels (28 for all three).
     pub height: usize,
+    /// Image width in pixels (28; 20 for Frey Face).
     pub width: usize,
     /// Number of label classes (10 for MNIST / Fashion-MNIST), `None` if unlabelled (Frey).
     pub classes: Option<usize>,
+    /// The official training split; for Frey Face every image (see [`frey_is_test`] for its test rule).
     pub train: ImageSplit,
     /// The official test split; `None` for Frey Face, which has none.
     pub test: Option<ImageSplit>,
@@ -87,6 +96,7 @@ pub struct ImageDataset {
 }
 
 impl ImageDataset {
+    /// `height · width`: the stride between images in [`ImageSplit::pixels`].
     pub fn pixels_per_image(&self) -> usize {
         self.height * self.width
     }

@@ -1,5 +1,7 @@
 //! Datasets, hub download, edge splits and negative sampling for vgae-rs.
 
+#![warn(missing_docs)]
+
 pub mod edgelist;
 pub mod error;
 pub mod fsio;

@@ -17,25 +17,42 @@ use flate2::read::ZlibDecoder;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// `miINT8`. (The `MI_*` codes are data element types: every element's tag says which its bytes hold.)
 pub const MI_INT8: u32 = 1;
+/// `miUINT8`.
 pub const MI_UINT8: u32 = 2;
+/// `miINT16`.
 pub const MI_INT16: u32 = 3;
+/// `miUINT16`.
 pub const MI_UINT16: u32 = 4;
+/// `miINT32`.
 pub const MI_INT32: u32 = 5;
+/// `miUINT32`.
 pub const MI_UINT32: u32 = 6;
+/// `miSINGLE` (f32).
 pub const MI_SINGLE: u32 = 7;
+/// `miDOUBLE` (f64).
 pub const MI_DOUBLE: u32 = 9;
+/// `miINT64`.
 pub const MI_INT64: u32 = 12;
+/// `miUINT64`.
 pub const MI_UINT64: u32 = 13;
+/// `miMATRIX`: an array with its flags, dimensions, name and data as sub-elements.
 pub const MI_MATRIX: u32 = 14;
+/// `miCOMPRESSED`: a zlib stream holding one more element.
 pub const MI_COMPRESSED: u32 = 15;
+/// `miUTF8` text.
 pub const MI_UTF8: u32 = 16;
+/// `miUTF16` text.
 pub const MI_UTF16: u32 = 17;
+/// `miUTF32` text.
 pub const MI_UTF32: u32 = 18;
 
-/// MATLAB array classes (`mxCLASS`).
+/// `mxCHAR_CLASS`: a char array (MATLAB array classes, `mxCLASS`, name what a matrix holds).
 pub const MX_CHAR: u8 = 4;
+/// `mxDOUBLE_CLASS`: f64 values.
 pub const MX_DOUBLE: u8 = 6;
+/// `mxUINT8_CLASS`: byte values (Frey Face's pixels).
 pub const MX_UINT8: u8 = 9;
 
 const MAX_DEFLATE_RATIO: u64 = 1032;
@@ -43,18 +60,22 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 /// One top-level variable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatVar {
+    /// Variable name as saved (e.g. `ff`).
     pub name: String,
     /// `mxCLASS` code (6 double, 7 single, 8..15 int8..uint64, 4 char, 1 cell, 2 struct, 5 sparse...).
     pub class: u8,
+    /// Dimensions, MATLAB order (rows first).
     pub dims: Vec<usize>,
     /// Real part in MATLAB's column-major order (empty for classes whose data is not decoded).
     pub data: Vec<f64>,
+    /// Whether the array is complex; only the real part is decoded.
     pub complex: bool,
     /// False for cells, structs, objects and sparse arrays, whose data is skipped.
     pub decoded: bool,
 }
 
 impl MatVar {
+    /// [`class_name`] of this variable's class, for messages.
     pub fn class_name(&self) -> &'static str {
         class_name(self.class)
     }
@@ -68,6 +89,7 @@ impl MatVar {
     }
 }
 
+/// The MATLAB name of an `mxCLASS` code ("uint8", "double", "cell"...), for messages.
 pub fn class_name(c: u8) -> &'static str {
     match c {
         1 => "cell",

@@ -7,16 +7,23 @@
 use crate::error::{DataError, Result};
 use std::path::{Path, PathBuf};
 
+/// Index of an object in a [`Pickle`]'s arena; objects refer to each other by id.
 pub type Id = usize;
 
 /// The only callables a Planetoid pickle may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Global {
+    /// `numpy.core.multiarray._reconstruct`: how numpy arrays are pickled.
     Reconstruct,
+    /// `numpy.ndarray`, the class `_reconstruct` is given.
     NdArray,
+    /// `numpy.dtype`.
     Dtype,
+    /// `scipy.sparse.csr.csr_matrix` (the feature matrices).
     CsrMatrix,
+    /// `collections.defaultdict` (the adjacency dict of `ind.*.graph`).
     DefaultDict,
+    /// `__builtin__.list`, the defaultdict's default factory.
     List,
 }
 
@@ -34,30 +41,46 @@ impl Global {
     }
 }
 
+/// One decoded Python value in the arena.
 #[derive(Debug, Clone)]
 pub enum Obj {
+    /// `None`.
     None,
+    /// `True` / `False`.
     Bool(bool),
+    /// Any integer opcode (`BININT*`, `LONG1`), widened.
     Int(i64),
+    /// `BINFLOAT`.
     Float(f64),
+    /// A Python-2 `str` / unicode: raw bytes.
     Bytes(Vec<u8>),
+    /// A tuple of object ids.
     Tuple(Vec<Id>),
+    /// A list of object ids.
     List(Vec<Id>),
+    /// A dict as (key, value) id pairs, in pickle order.
     Dict(Vec<(Id, Id)>),
+    /// A reference to a whitelisted callable.
     Global(Global),
     /// The result of calling a whitelisted global: recorded, never run.
     Instance {
+        /// The callable.
         class: Global,
+        /// Its arguments.
         args: Vec<Id>,
+        /// The `BUILD` state, if one was applied.
         state: Option<Id>,
+        /// Items set on it with `SETITEM(S)` (a defaultdict's entries).
         items: Vec<(Id, Id)>,
     },
 }
 
 /// A decoded pickle: the arena of objects and the id of the root.
 pub struct Pickle {
+    /// The file it came from, named in every error.
     pub path: PathBuf,
     objs: Vec<Obj>,
+    /// The object `STOP` returned.
     pub root: Id,
 }
 
@@ -353,12 +376,16 @@ impl<'a> Machine<'a> {
 
 /// A numpy array as stored in the pickle: shape, dtype string (e.g. `<f4`) and raw bytes.
 pub struct NdArray<'a> {
+    /// Dimensions, C order.
     pub shape: Vec<usize>,
+    /// numpy dtype string with byte order, e.g. `<f4`, `|b1`.
     pub dtype: String,
+    /// The array's bytes, borrowed from the pickle.
     pub data: &'a [u8],
 }
 
 impl Pickle {
+    /// Runs the restricted machine over `bytes`; `path` only names the file in errors.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Pickle> {
         Machine {
             path,
@@ -371,14 +398,17 @@ impl Pickle {
         .run()
     }
 
+    /// The object with this id. Panics on an id not from this pickle.
     pub fn obj(&self, id: Id) -> &Obj {
         &self.objs[id]
     }
 
+    /// An [`DataError::Invalid`] naming this pickle's file.
     pub fn err(&self, msg: impl Into<String>) -> DataError {
         DataError::invalid(&self.path, msg)
     }
 
+    /// The integer `id` holds; an error names what it holds instead. So do the other typed getters.
     pub fn int(&self, id: Id) -> Result<i64> {
         match self.obj(id) {
             Obj::Int(v) => Ok(*v),
@@ -386,6 +416,7 @@ impl Pickle {
         }
     }
 
+    /// The string (bytes) `id` holds.
     pub fn bytes(&self, id: Id) -> Result<&[u8]> {
         match self.obj(id) {
             Obj::Bytes(b) => Ok(b),
@@ -393,6 +424,7 @@ impl Pickle {
         }
     }
 
+    /// The tuple `id` holds.
     pub fn tuple(&self, id: Id) -> Result<&[Id]> {
         match self.obj(id) {
             Obj::Tuple(t) => Ok(t),
@@ -400,6 +432,7 @@ impl Pickle {
         }
     }
 
+    /// The list `id` holds.
     pub fn list(&self, id: Id) -> Result<&[Id]> {
         match self.obj(id) {
             Obj::List(t) => Ok(t),

@@ -6,7 +6,9 @@ use crate::graph::{CsrMatrix, Graph};
 use crate::pickle::{floats, ints, Pickle};
 use std::path::{Path, PathBuf};
 
+/// The Planetoid datasets, lower-case, as `--dataset` accepts them.
 pub const NAMES: [&str; 3] = ["cora", "citeseer", "pubmed"];
+/// The eight file suffixes of one dataset (`ind.<name>.<part>`), all required.
 pub const PARTS: [&str; 8] = ["x", "y", "tx", "ty", "allx", "ally", "graph", "test.index"];
 
 /// Cora's files, committed so that the default dataset needs no network and no data directory.
@@ -24,6 +26,7 @@ pub fn embedded_cora(part: &str) -> Option<&'static [u8]> {
     })
 }
 
+/// `ind.<name>.<part>`, the released file name.
 pub fn file_name(name: &str, part: &str) -> String {
     format!("ind.{name}.{part}")
 }

@@ -6,11 +6,13 @@ use crate::graph::Graph;
 use crate::planetoid;
 use std::path::{Path, PathBuf};
 
+/// Environment variable naming the data directory, searched after `--data-dir`.
 pub const ENV_DATA_DIR: &str = "VGAE_DATA_DIR";
 
 /// Graph datasets known by name; anything else must be a path to an edge-list file.
 pub const GRAPH_DATASETS: [&str; 3] = planetoid::NAMES;
 
+/// Where to look for dataset files; the environment is read at each lookup, not captured here.
 #[derive(Debug, Clone, Default)]
 pub struct DataSource {
     /// `--data-dir`, if given.
@@ -18,6 +20,7 @@ pub struct DataSource {
 }
 
 impl DataSource {
+    /// A source searching `data_dir` (the `--data-dir` flag) first, when given.
     pub fn new(data_dir: Option<PathBuf>) -> Self {
         DataSource { data_dir }
     }

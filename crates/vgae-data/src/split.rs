@@ -15,6 +15,7 @@ use std::path::Path;
 
 pub use crate::fsio::atomic_write;
 
+/// The `format` metadata value of split files this version writes and accepts.
 pub const FORMAT: &str = "vgae-split/1";
 
 /// How held-out edges and negatives are chosen.
@@ -27,10 +28,14 @@ pub enum SplitMethod {
     Pyg,
 }
 
+/// How much to hold out and how; saved in the split file. Default: Kipf's 5 % val, 10 % test.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SplitConfig {
+    /// Fraction of edges held out for validation (rounded down), in `[0, 1)`.
     pub val_frac: f64,
+    /// Fraction of edges held out for test (rounded down), in `[0, 1)`; `val_frac + test_frac < 1`.
     pub test_frac: f64,
+    /// Which reference implementation's order of draws to follow.
     pub method: SplitMethod,
 }
 
@@ -47,15 +52,25 @@ impl Default for SplitConfig {
 /// A link-prediction split. Every pair is stored as `[u, v]` with `u < v`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EdgeSplit {
+    /// Name of the graph it was made from.
     pub dataset: String,
+    /// That graph's [`Graph::fingerprint`]: a split only audits against the graph it was made for.
     pub fingerprint: String,
+    /// That graph's node count.
     pub num_nodes: usize,
+    /// The seed recorded for reproduction (the caller seeds the rng with it).
     pub seed: u64,
+    /// The fractions and method used.
     pub config: SplitConfig,
+    /// Edges the model may train on, sorted.
     pub train_pos: Vec<[u32; 2]>,
+    /// Held-out edges for model selection.
     pub val_pos: Vec<[u32; 2]>,
+    /// Non-edges of the full graph, as many as `val_pos`.
     pub val_neg: Vec<[u32; 2]>,
+    /// Held-out edges for the reported score.
     pub test_pos: Vec<[u32; 2]>,
+    /// Non-edges of the full graph, as many as `test_pos`, disjoint from `val_neg`.
     pub test_neg: Vec<[u32; 2]>,
 }
 
@@ -75,7 +90,23 @@ fn sample_negatives<R: Rng>(n: usize, k: usize, taken: &mut PairSet, rng: &mut R
 }
 
 impl EdgeSplit {
-    /// Splits `g`'s edges. Fails when the graph has too few non-edges for the negatives asked for.
+    /// Splits `g`'s edges with randomness from `rng`; `seed` is only recorded. Fails on fractions outside
+    /// `[0, 1)` or summing to 1 or more, and when the graph has too few non-edges for the negatives asked for.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use vgae_data::{EdgeSplit, Graph, SplitConfig};
+    ///
+    /// // A 40-node ring with chords: 80 edges.
+    /// let pairs: Vec<[u32; 2]> = (0..40u32).flat_map(|i| [[i, (i + 1) % 40], [i, (i + 7) % 40]]).collect();
+    /// let g = Graph::from_edges(40, &pairs).unwrap();
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    /// let s = EdgeSplit::new(&g, &SplitConfig::default(), 0, &mut rng).unwrap();
+    /// assert_eq!((s.val_pos.len(), s.test_pos.len(), s.train_pos.len()), (4, 8, 68));
+    /// assert_eq!(s.test_neg.len(), s.test_pos.len());
+    /// s.audit(&g).unwrap();
+    /// assert_eq!(s.train_graph(&g).edges, s.train_pos);
+    /// ```
     pub fn new<R: Rng>(g: &Graph, cfg: &SplitConfig, seed: u64, rng: &mut R) -> Result<EdgeSplit> {
         let e = g.edges.len();
         if !(0.0..1.0).contains(&cfg.val_frac)
@@ -184,11 +215,14 @@ impl EdgeSplit {
         atomic_write(path, &bytes)
     }
 
+    /// Reads a split saved by [`EdgeSplit::save`].
     pub fn load(path: &Path) -> Result<EdgeSplit> {
         let bytes = crate::error::read_file(path)?;
         Self::from_bytes(path, &bytes)
     }
 
+    /// Parses a split file's bytes, checking its format tag, metadata, tensor shapes and that every pair
+    /// lies inside `0..num_nodes`; `path` only names the file in errors.
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<EdgeSplit> {
         let bad = |m: String| DataError::invalid(path, m);
         let (_, header) = SafeTensors::read_metadata(bytes)

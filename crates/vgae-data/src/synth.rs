@@ -3,11 +3,14 @@
 use crate::graph::Graph;
 use rand::Rng;
 
+/// Size and structure of a synthetic graph; the default is 10 000 nodes of degree 10 in 10 blocks.
 #[derive(Debug, Clone, Copy)]
 pub struct SbmConfig {
+    /// Node count (at least 2 are used).
     pub nodes: usize,
     /// Average degree (2 · edges / nodes) before duplicates and self-loops are dropped.
     pub degree: f64,
+    /// Number of equal-sized communities (clamped to `1..=nodes`).
     pub blocks: usize,
     /// Probability that an edge stays inside its block.
     pub p_in: f64,
