@@ -52,7 +52,7 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
         return crate::vae_cmd::resume(&ck, a.epochs, a.json, g);
     }
     let device = g.device()?;
-    let mut t = resume::restore(&ck, &g.source(), None, &device)?;
+    let mut t = resume::restore_from(&ck, &g.source(), None, &device)?;
     if let Some(e) = a.epochs {
         t.cfg.epochs = e;
     }
@@ -89,7 +89,7 @@ pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
         .as_deref()
         .map(vgae_data::EdgeSplit::load)
         .transpose()?;
-    let t = resume::restore(&ck, &g.source(), split, &device)?;
+    let t = resume::restore_from(&ck, &g.source(), split, &device)?;
     let z = t.embed()?;
     let val = t.scores(&z, &t.split.val_pos, &t.split.val_neg)?;
     let test = t.scores(&z, &t.split.test_pos, &t.split.test_neg)?;
@@ -115,7 +115,7 @@ pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
 pub fn embed(a: EmbedArgs, g: &Globals) -> anyhow::Result<()> {
     let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
     let device = g.device()?;
-    let t = resume::restore(&ck, &g.source(), None, &device)?;
+    let t = resume::restore_from(&ck, &g.source(), None, &device)?;
     let z = t.embed()?;
     vgae_core::export::write_matrix(&a.out, "embedding", &z)?;
     let (n, d) = z.dims2()?;

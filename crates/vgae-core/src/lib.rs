@@ -8,6 +8,7 @@ pub mod export;
 pub mod graph;
 pub mod metrics;
 pub mod optim;
+pub mod params;
 pub mod plot;
 pub mod rng;
 pub mod rundir;

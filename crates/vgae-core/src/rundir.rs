@@ -4,6 +4,47 @@
 use crate::{checkpoint, Error, Result};
 use std::path::{Path, PathBuf};
 
+/// A run's output directory, created with its `checkpoints/` folder and cleared of stale temporary files.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    path: PathBuf,
+}
+
+impl RunDir {
+    /// Creates `path` (and `path/checkpoints`) if needed; existing run files are kept, so a resumed run
+    /// writes into the directory it came from.
+    pub fn create(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        let ck = path.join(CHECKPOINT_DIR);
+        std::fs::create_dir_all(&ck).map_err(|e| Error::io(&ck, e))?;
+        remove_stale_temps(&path);
+        remove_stale_temps(&ck);
+        Ok(RunDir { path })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `<run>/<name>`.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// `<run>/checkpoints`.
+    pub fn checkpoints(&self) -> PathBuf {
+        self.path.join(CHECKPOINT_DIR)
+    }
+
+    /// Writes `<run>/<name>` as pretty JSON, atomically.
+    pub fn write_json(&self, name: &str, v: &impl serde::Serialize) -> Result<()> {
+        let s = serde_json::to_string_pretty(v).map_err(|e| Error::msg(e.to_string()))?;
+        vgae_data::split::atomic_write(&self.join(name), (s + "\n").as_bytes())?;
+        Ok(())
+    }
+}
+
 pub const CHECKPOINT_DIR: &str = "checkpoints";
 pub const LATEST: &str = "latest";
 

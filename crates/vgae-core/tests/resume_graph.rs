@@ -9,12 +9,12 @@ use vgae_core::checkpoint::{self, check_params};
 use vgae_core::graph::{
     resume, run, train::make_split, GraphTrainConfig, GraphTrainer, LossKind, ModelKind,
 };
+use vgae_core::optim::Optimizer;
 use vgae_data::planetoid;
 use vgae_data::source::DataSource;
 
 fn params(t: &GraphTrainer) -> Vec<Vec<u32>> {
-    t.model
-        .encoder
+    t.optimizer
         .params()
         .iter()
         .map(|(_, v)| {
@@ -58,7 +58,7 @@ fn straight_vs_resumed(cfg: GraphTrainConfig) {
     run::run(&mut b, Some(dirs.1.path()), |_| {}).unwrap();
     drop(b);
     let ck = run::find_checkpoint(dirs.1.path()).unwrap();
-    let mut c = resume::restore(&ck, &DataSource::default(), None, &Device::Cpu).unwrap();
+    let mut c = resume::restore_from(&ck, &DataSource::default(), None, &Device::Cpu).unwrap();
     assert_eq!(c.epoch, 10);
     c.cfg.epochs = 20;
     let rc = run::run(&mut c, Some(dirs.1.path()), |_| {}).unwrap();
@@ -149,7 +149,7 @@ fn mismatched_newer_and_corrupt_checkpoints_are_errors() {
         .collect();
     let newer = dir.path().join("newer.safetensors");
     checkpoint::save(&newer, &tensors, &meta).unwrap();
-    let e = resume::restore(&newer, &DataSource::default(), None, &Device::Cpu)
+    let e = resume::restore_from(&newer, &DataSource::default(), None, &Device::Cpu)
         .err()
         .unwrap()
         .to_string();
@@ -163,7 +163,7 @@ fn mismatched_newer_and_corrupt_checkpoints_are_errors() {
     meta.insert("dataset_fingerprint".into(), "0000000000000000".into());
     let other = dir.path().join("other.safetensors");
     checkpoint::save(&other, &tensors, &meta).unwrap();
-    let e = resume::restore(&other, &DataSource::default(), None, &Device::Cpu)
+    let e = resume::restore_from(&other, &DataSource::default(), None, &Device::Cpu)
         .err()
         .unwrap()
         .to_string();
@@ -174,7 +174,7 @@ fn mismatched_newer_and_corrupt_checkpoints_are_errors() {
     let cut = dir.path().join("cut.safetensors");
     for n in [0, 7, 8, 100, bytes.len() / 2, bytes.len() - 1] {
         std::fs::write(&cut, &bytes[..n]).unwrap();
-        let e = resume::restore(&cut, &DataSource::default(), None, &Device::Cpu)
+        let e = resume::restore_from(&cut, &DataSource::default(), None, &Device::Cpu)
             .err()
             .unwrap()
             .to_string();

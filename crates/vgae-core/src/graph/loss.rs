@@ -1,7 +1,9 @@
 //! Reconstruction and KL losses of GAE / VGAE.
 
-use super::gram::softplus_gram;
-use super::pairdot::pair_logits;
+use super::decoder::{Decoder, InnerProduct};
+use super::model::LossKind;
+use super::negatives::NegativeSampler;
+use crate::rng::RunRng;
 use candle_core::{Result, Tensor};
 
 /// softplus(x) = log(1 + eᕽ), stable for any x: max(x, 0) + log1p(exp(−|x|)).
@@ -49,18 +51,117 @@ pub fn dense_recon_loss(
     w: &DenseWeights,
     block: usize,
 ) -> Result<Tensor> {
-    let all = softplus_gram(z, block)?;
-    let x = pair_logits(z, positives)?;
+    dense_recon_loss_with(&InnerProduct, z, positives, w, block).map_err(candle_error)
+}
+
+/// [`dense_recon_loss`] for any decoder: its all-pairs softplus sum plus the correction at its positives' logits.
+pub fn dense_recon_loss_with<D: Decoder + ?Sized>(
+    decoder: &D,
+    z: &Tensor,
+    positives: &[[u32; 2]],
+    w: &DenseWeights,
+    block: usize,
+) -> crate::Result<Tensor> {
+    let all = decoder.softplus_all_pairs(z, block)?;
+    let x = decoder.logits(z, positives)?;
     let correction = ((softplus(&x)? * (w.pos_weight - 1.0))? - (x * w.pos_weight)?)?.sum_all()?;
     let nn = (w.n as f64) * (w.n as f64);
-    (all + correction)? * (w.norm / nn)
+    Ok(((all + correction)? * (w.norm / nn))?)
+}
+
+fn candle_error(e: crate::Error) -> candle_core::Error {
+    match e {
+        crate::Error::Candle(c) => c,
+        e => candle_core::Error::Msg(e.to_string()),
+    }
 }
 
 /// PyG's loss: −log σ(x⁺) averaged over positives plus −log(1 − σ(x⁻)) averaged over negatives.
 pub fn sampled_recon_loss(z: &Tensor, pos: &[[u32; 2]], neg: &[[u32; 2]]) -> Result<Tensor> {
-    let xp = pair_logits(z, pos)?;
-    let xn = pair_logits(z, neg)?;
-    softplus(&xp.neg()?)?.mean_all()? + softplus(&xn)?.mean_all()?
+    sampled_recon_loss_with(&InnerProduct, z, pos, neg).map_err(candle_error)
+}
+
+/// [`sampled_recon_loss`] for any decoder.
+pub fn sampled_recon_loss_with<D: Decoder + ?Sized>(
+    decoder: &D,
+    z: &Tensor,
+    pos: &[[u32; 2]],
+    neg: &[[u32; 2]],
+) -> crate::Result<Tensor> {
+    let xp = decoder.logits(z, pos)?;
+    let xn = decoder.logits(z, neg)?;
+    Ok((softplus(&xp.neg()?)?.mean_all()? + softplus(&xn)?.mean_all()?)?)
+}
+
+/// The reconstruction loss of a training graph, ready to evaluate each step: what it needs (positives,
+/// weights, a negative sampler) is built once from the training edges.
+pub enum ReconLoss {
+    /// The paper's weighted BCE over all N² pairs ([`dense_recon_loss`]).
+    Dense {
+        /// Both directions of every training edge and the N diagonal pairs.
+        positives: Vec<[u32; 2]>,
+        /// pos_weight and norm of the reference implementation.
+        weights: DenseWeights,
+        /// Row-block size on devices that work in blocks.
+        block: usize,
+    },
+    /// PyG's loss on the training edges and as many fresh negatives per step ([`sampled_recon_loss`]).
+    Sampled {
+        /// The training edges, once each.
+        positives: Vec<[u32; 2]>,
+        /// Rejects self-loops and training edges.
+        sampler: NegativeSampler,
+    },
+}
+
+impl ReconLoss {
+    /// The loss `kind` for a graph of `num_nodes` nodes trained on `train_edges` (`u < v`, once each).
+    pub fn new(
+        kind: LossKind,
+        num_nodes: usize,
+        train_edges: &[[u32; 2]],
+        block: usize,
+    ) -> crate::Result<Self> {
+        Ok(match kind {
+            LossKind::Dense => {
+                let mut positives: Vec<[u32; 2]> = train_edges
+                    .iter()
+                    .flat_map(|&[u, v]| [[u, v], [v, u]])
+                    .collect();
+                positives.extend((0..num_nodes as u32).map(|i| [i, i]));
+                ReconLoss::Dense {
+                    positives,
+                    weights: DenseWeights::new(num_nodes, train_edges.len()),
+                    block,
+                }
+            }
+            LossKind::Sampled => ReconLoss::Sampled {
+                positives: train_edges.to_vec(),
+                sampler: NegativeSampler::new(num_nodes, train_edges)?,
+            },
+        })
+    }
+
+    /// The loss of embedding `z` under `decoder`; the sampled loss draws its negatives from `rng`.
+    pub fn compute<D: Decoder + ?Sized>(
+        &self,
+        decoder: &D,
+        z: &Tensor,
+        rng: &mut RunRng,
+    ) -> crate::Result<Tensor> {
+        match self {
+            ReconLoss::Dense {
+                positives,
+                weights,
+                block,
+            } => dense_recon_loss_with(decoder, z, positives, weights, *block),
+            ReconLoss::Sampled { positives, sampler } => {
+                // Both directions' worth of negatives, as PyG's train_pos_edge_index holds both directions.
+                let neg = sampler.sample(2 * positives.len(), rng);
+                sampled_recon_loss_with(decoder, z, positives, &neg)
+            }
+        }
+    }
 }
 
 /// The KL term as both reference implementations add it to the loss:

@@ -1,14 +1,20 @@
-//! Graph autoencoders (Kipf & Welling 2016): GCN encoder, inner-product decoder, losses and training.
+//! Graph autoencoders (Kipf & Welling 2016) as a kit of parts: an [`Encoder`] (the paper's [`GcnEncoder`], or
+//! your own), a [`Decoder`] ([`InnerProduct`]), the models [`GraphAutoencoder`] and
+//! [`VariationalGraphAutoencoder`] generic over both, their losses ([`ReconLoss`], [`loss::kl_loss`]), a
+//! [`NegativeSampler`], and the [`LinkTrainer`] that fits any [`LinkModel`] with checkpoints and resume.
+//! [`GraphTrainer`] is the paper's configuration of all of it, as the `vgae` command runs it.
 
 #[cfg(feature = "cuda")]
 mod cuda;
 pub mod decoder;
 pub mod encoder;
+pub mod gcn;
 pub mod gram;
 #[cfg(target_arch = "x86_64")]
 mod gram_avx512;
 pub mod loss;
 pub mod model;
+pub mod negatives;
 pub mod norm;
 pub mod pairdot;
 pub mod paper;
@@ -16,8 +22,13 @@ pub mod resume;
 pub mod run;
 pub mod sparse;
 pub mod train;
+pub mod trainer;
 
-pub use decoder::InnerProductDecoder;
-pub use encoder::{Encoded, GcnEncoder, Input};
-pub use model::{GraphAutoencoder, LossKind, ModelKind};
-pub use train::{EpochRecord, GraphRunResult, GraphTrainConfig, GraphTrainer};
+pub use decoder::{Decoder, InnerProduct, InnerProductDecoder};
+pub use encoder::{Encoded, Encoder, GraphInput};
+pub use gcn::{GcnConfig, GcnEncoder};
+pub use loss::ReconLoss;
+pub use model::{GraphAutoencoder, LinkModel, LossKind, ModelKind, VariationalGraphAutoencoder};
+pub use negatives::NegativeSampler;
+pub use train::{GraphTrainConfig, GraphTrainer, PaperModel};
+pub use trainer::{EpochRecord, FitConfig, GraphRunResult, LinkTrainer};

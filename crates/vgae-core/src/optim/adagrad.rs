@@ -30,6 +30,10 @@ impl Adagrad {
 }
 
 impl Optimizer for Adagrad {
+    fn params(&self) -> &Params {
+        &self.params
+    }
+
     fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.t += 1;
         for (i, (name, var)) in self.params.iter().enumerate() {

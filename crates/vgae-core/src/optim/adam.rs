@@ -35,6 +35,10 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
+    fn params(&self) -> &Params {
+        &self.params
+    }
+
     fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.t += 1;
         let bc1 = 1.0 - self.beta1.powi(self.t as i32);

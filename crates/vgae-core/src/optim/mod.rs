@@ -14,6 +14,8 @@ use candle_core::{Tensor, Var};
 use std::collections::HashMap;
 
 pub trait Optimizer {
+    /// The named parameters it updates, in a fixed order (what a checkpoint stores).
+    fn params(&self) -> &Params;
     /// Applies one update from the gradients of the named parameters.
     fn step(&mut self, grads: &GradStore) -> Result<()>;
     /// Number of updates applied so far.
@@ -22,6 +24,24 @@ pub trait Optimizer {
     fn state(&self) -> Vec<(String, Tensor)>;
     /// Restores state saved by [`Optimizer::state`].
     fn load_state(&mut self, tensors: &HashMap<String, Tensor>, steps: u64) -> Result<()>;
+}
+
+impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
+    fn params(&self) -> &Params {
+        (**self).params()
+    }
+    fn step(&mut self, grads: &GradStore) -> Result<()> {
+        (**self).step(grads)
+    }
+    fn steps(&self) -> u64 {
+        (**self).steps()
+    }
+    fn state(&self) -> Vec<(String, Tensor)> {
+        (**self).state()
+    }
+    fn load_state(&mut self, tensors: &HashMap<String, Tensor>, steps: u64) -> Result<()> {
+        (**self).load_state(tensors, steps)
+    }
 }
 
 /// Named parameters, in a fixed order.
