@@ -4,12 +4,18 @@ use crate::{Error, Result};
 use candle_core::Device;
 use std::str::FromStr;
 
+/// Which device to run on, as given by `--device`; parses from and prints as `auto`, `cpu`, `cuda`, `cuda:N`
+/// or `metal`. Passed to [`select`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeviceChoice {
+    /// CUDA device 0 if built with `cuda` and one is present, else Metal likewise, else the CPU.
     #[default]
     Auto,
+    /// The CPU; the only choice on which runs are repeatable bit for bit.
     Cpu,
+    /// The CUDA device with this ordinal; an error if unavailable or built without the `cuda` feature.
     Cuda(usize),
+    /// The first Metal device; an error if unavailable or built without the `metal` feature.
     Metal,
 }
 
