@@ -69,11 +69,29 @@ pub fn sigmoid_scores(logits: &[f32]) -> Vec<f64> {
 /// ROC-AUC and AP of positive and negative logits.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LinkScores {
+    /// Area under the ROC curve, in `[0, 1]` (0.5: chance); see [`roc_auc`].
     pub auc: f64,
+    /// Average precision, in `[0, 1]`; see [`average_precision`].
     pub ap: f64,
 }
 
-/// NaN when any logit is not finite, so a diverged model cannot report a score.
+/// The link-prediction scores of the VGAE paper's Table 1: ROC-AUC and AP of the test edges' logits
+/// (`pos_logits`) against the sampled non-edges' (`neg_logits`), after a sigmoid. Both are NaN when any logit
+/// is not finite, so a diverged model cannot report a score.
+///
+/// Three edges and two non-edges; one pair of the six is misordered (edge −1 below non-edge 0):
+///
+/// ```
+/// use vgae_core::metrics::link_scores;
+///
+/// let s = link_scores(&[3.0, 1.0, -1.0], &[0.0, -2.0]);
+/// // AUC: 5 of the 3 × 2 (edge, non-edge) pairs are ranked right.
+/// assert!((s.auc - 5.0 / 6.0).abs() < 1e-12, "{s:?}");
+/// // AP: ranked 3 (edge), 1 (edge), 0, −1 (edge), −2; precision at each edge 1, 1, 3/4.
+/// assert!((s.ap - (1.0 + 1.0 + 0.75) / 3.0).abs() < 1e-12, "{s:?}");
+///
+/// assert!(link_scores(&[f32::NAN], &[0.0]).auc.is_nan());
+/// ```
 pub fn link_scores(pos_logits: &[f32], neg_logits: &[f32]) -> LinkScores {
     if pos_logits.iter().chain(neg_logits).any(|x| !x.is_finite()) {
         return LinkScores {
