@@ -7,13 +7,17 @@ use std::collections::HashMap;
 /// Adagrad as in `torch.optim.Adagrad` (no decay, initial accumulator 0).
 pub struct Adagrad {
     params: Params,
+    /// Learning rate (step size).
     pub lr: f64,
+    /// Added to the root of the accumulated squared gradient for stability; 1e-10.
     pub eps: f64,
     sum: Vec<Tensor>,
     t: u64,
 }
 
 impl Adagrad {
+    /// Adagrad over `params` with learning rate `lr` and PyTorch's default epsilon; the squared-gradient
+    /// sums (state slot `sum`) start at zero.
     pub fn new(params: Params, lr: f64) -> Result<Self> {
         let sum = params
             .iter()

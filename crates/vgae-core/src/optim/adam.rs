@@ -4,12 +4,35 @@ use candle_core::backprop::GradStore;
 use candle_core::Tensor;
 use std::collections::HashMap;
 
-/// Adam (Kingma & Ba) as in `torch.optim.Adam` with no weight decay.
+/// Adam (Kingma & Ba) as in `torch.optim.Adam` with no weight decay: the optimiser of the VGAE paper
+/// (learning rate 0.01), and an option for the image VAEs. State slots are `exp_avg` and `exp_avg_sq`.
+///
+/// Adam's first step moves every parameter by `lr` against the sign of its gradient, whatever the
+/// gradient's size (the bias-corrected `m / sqrt(v)` is `g / |g|`):
+///
+/// ```
+/// use candle_core::{Device, Var};
+/// use vgae_core::optim::{Adam, Optimizer};
+///
+/// let x = Var::new(&[3f32], &Device::Cpu)?;
+/// let mut opt = Adam::new(vec![("x".to_string(), x.clone())], 0.1)?;
+/// // loss = 5 x, so d loss / dx = 5.
+/// let loss = (x.as_tensor() * 5.0)?.sum_all()?;
+/// opt.step(&loss.backward()?)?;
+/// let after = x.as_tensor().to_vec1::<f32>()?[0];
+/// assert!((after - 2.9).abs() < 1e-6, "{after}");
+/// assert_eq!(opt.steps(), 1);
+/// # Ok::<(), vgae_core::Error>(())
+/// ```
 pub struct Adam {
     params: Params,
+    /// Learning rate (step size).
     pub lr: f64,
+    /// Decay rate of the first-moment (gradient mean) estimate; 0.9.
     pub beta1: f64,
+    /// Decay rate of the second-moment (squared gradient) estimate; 0.999.
     pub beta2: f64,
+    /// Added to `sqrt(v̂)` in the denominator for stability; 1e-8.
     pub eps: f64,
     m: Vec<Tensor>,
     v: Vec<Tensor>,
@@ -17,6 +40,8 @@ pub struct Adam {
 }
 
 impl Adam {
+    /// Adam over `params` with learning rate `lr` and PyTorch's default betas and epsilon; the moment
+    /// estimates start at zero.
     pub fn new(params: Params, lr: f64) -> Result<Self> {
         let zeros = |p: &Params| -> Result<Vec<Tensor>> {
             p.iter().map(|(_, v)| Ok(v.zeros_like()?)).collect()

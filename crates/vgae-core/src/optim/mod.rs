@@ -13,6 +13,8 @@ use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use std::collections::HashMap;
 
+/// A gradient-descent optimiser over a fixed list of named [`Params`], with checkpointable state.
+/// Implemented by [`Adam`] and [`Adagrad`], and by `Box<dyn Optimizer>`.
 pub trait Optimizer {
     /// The named parameters it updates, in a fixed order (what a checkpoint stores).
     fn params(&self) -> &Params;
