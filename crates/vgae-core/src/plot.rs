@@ -8,9 +8,14 @@ use std::sync::Once;
 
 /// One chart: a title, axis labels and named (x, y) series.
 pub struct Panel {
+    /// Caption above the chart.
     pub title: String,
+    /// Description of the x axis (e.g. `epoch`).
     pub x_label: String,
+    /// Description of the y axis (e.g. `−ELBO (nats)`).
     pub y_label: String,
+    /// (legend name, points) per series, drawn in order with successive palette colours; non-finite points
+    /// are skipped, and the axes fit the finite ones.
     pub series: Vec<(String, Vec<(f64, f64)>)>,
     /// Draw points instead of lines; a series' name picks its colour.
     pub scatter: bool,

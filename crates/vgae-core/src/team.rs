@@ -67,7 +67,9 @@ impl Drop for PoisonOnPanic<'_> {
 pub struct Member<'a> {
     /// This thread's index, `0..threads`.
     pub index: usize,
+    /// How many threads run the closure (the Rayon pool's size).
     pub threads: usize,
+    /// The barrier all `threads` meet at between phases.
     pub barrier: &'a SpinBarrier,
 }
 
@@ -121,6 +123,7 @@ unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
+    /// Shares `v`, which must outlive every use of the result (the caller keeps it alive across the [`run`]).
     pub fn new(v: &mut [f32]) -> Self {
         Shared {
             ptr: v.as_mut_ptr(),
@@ -136,10 +139,12 @@ impl Shared {
         }
     }
 
+    /// Number of f32 elements.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether the buffer has no elements.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -166,6 +171,7 @@ impl Shared {
         std::slice::from_raw_parts(self.ptr, self.len)
     }
 
+    /// The raw start pointer, for a GEMM writing through it; the phase rules above apply.
     pub fn ptr(&self) -> *mut f32 {
         self.ptr
     }
