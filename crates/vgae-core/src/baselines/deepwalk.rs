@@ -23,15 +23,22 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+/// Settings of DeepWalk; the defaults are those of the DeepWalk paper and word2vec, as listed above.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DeepWalkConfig {
+    /// Embedding dimension (128).
     pub dim: usize,
+    /// Nodes per walk, the start included (80); a walk stops early at a node without edges.
     pub walk_length: usize,
+    /// Walks started from every node (10).
     pub walks_per_node: usize,
+    /// Maximum skip-gram window on each side of the centre (10), shrunk at random per centre.
     pub window: usize,
+    /// Negative samples per (centre, context) pair (5).
     pub negative: usize,
     /// Passes of SGD over the walk corpus.
     pub epochs: usize,
+    /// Initial SGD learning rate (0.025), decayed linearly to 10⁻⁴ of it over training.
     pub lr: f32,
 }
 
@@ -52,10 +59,15 @@ impl Default for DeepWalkConfig {
 /// Diagnostics of a DeepWalk run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DeepWalkInfo {
+    /// SGD passes made over the corpus.
     pub epochs: usize,
+    /// Total nodes over all walks.
     pub corpus_len: usize,
+    /// (centre, context) pairs trained on, over all passes.
     pub pairs: u64,
+    /// Time spent generating the walks, in seconds.
     pub walk_seconds: f64,
+    /// Time spent in SGD, in seconds.
     pub sgd_seconds: f64,
 }
 

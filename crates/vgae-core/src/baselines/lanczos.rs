@@ -165,10 +165,15 @@ pub struct LanczosOptions {
 /// quotient of the unfiltered operator; `steps` Lanczos steps were taken.
 #[derive(Debug, Clone)]
 pub struct EigenResult {
+    /// Length of each eigenvector (the operator's dimension).
     pub n: usize,
+    /// The eigenvalue estimates θ (Rayleigh quotients), descending; at most `k` of them.
     pub values: Vec<f64>,
+    /// The unit eigenvectors, back to back: `values.len() · n` entries.
     pub vectors: Vec<f64>,
+    /// `‖A v − θ v‖` of each pair, for the unfiltered operator.
     pub residuals: Vec<f64>,
+    /// Lanczos steps taken.
     pub steps: usize,
 }
 

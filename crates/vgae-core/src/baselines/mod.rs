@@ -28,12 +28,16 @@ pub const DW_STREAM: u64 = 3;
 /// Node embeddings, row-major `[n, dim]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embedding {
+    /// Number of nodes (rows).
     pub n: usize,
+    /// Embedding dimension (columns).
     pub dim: usize,
+    /// The `n · dim` values, node by node.
     pub data: Vec<f32>,
 }
 
 impl Embedding {
+    /// An all-zero `[n, dim]` embedding.
     pub fn zeros(n: usize, dim: usize) -> Self {
         Embedding {
             n,
@@ -42,6 +46,7 @@ impl Embedding {
         }
     }
 
+    /// Node `i`'s vector `z_i`, `[dim]`.
     pub fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
@@ -55,6 +60,7 @@ impl Embedding {
             .sum()
     }
 
+    /// [`Embedding::dot`] of every `[i, j]` pair, in order.
     pub fn dots(&self, pairs: &[[u32; 2]]) -> Vec<f64> {
         pairs.iter().map(|&[i, j]| self.dot(i, j)).collect()
     }
@@ -98,7 +104,9 @@ impl BaselineKind {
 /// Settings of both baselines (each run uses the one of its kind).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct BaselineConfig {
+    /// Settings of spectral clustering ([`BaselineKind::Sc`]).
     pub spectral: SpectralConfig,
+    /// Settings of DeepWalk ([`BaselineKind::Dw`]).
     pub deepwalk: DeepWalkConfig,
 }
 
@@ -106,19 +114,28 @@ pub struct BaselineConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum BaselineInfo {
+    /// Of a spectral clustering run: the eigensolver's report.
     Spectral(SpectralInfo),
+    /// Of a DeepWalk run: walk and SGD statistics.
     DeepWalk(DeepWalkInfo),
 }
 
 /// One baseline run: the embedding and its validation / test scores.
 #[derive(Debug, Clone)]
 pub struct BaselineRun {
+    /// Which baseline ran.
     pub kind: BaselineKind,
+    /// The run's seed: the split's and (through [`SC_STREAM`] / [`DW_STREAM`]) the baseline's own draws.
     pub seed: u64,
+    /// The embedding of every node, learnt from the training edges only.
     pub embedding: Embedding,
+    /// AUC / AP on the validation pairs.
     pub val: LinkScores,
+    /// AUC / AP on the test pairs (the numbers of the paper's Table 1).
     pub test: LinkScores,
+    /// Wall-clock time of the embedding, in seconds (scoring excluded).
     pub seconds: f64,
+    /// Diagnostics of the embedding.
     pub info: BaselineInfo,
 }
 

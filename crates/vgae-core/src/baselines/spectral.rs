@@ -41,6 +41,8 @@ use crate::rng::RunRng;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// Settings of the SC embedding; the defaults are the paper's 128 dimensions and a filter that suits the
+/// citation graphs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SpectralConfig {
     /// Embedding dimension (number of non-trivial eigenvectors).
@@ -51,6 +53,7 @@ pub struct SpectralConfig {
     pub filter_degree: usize,
     /// Initial filter cut `a` on the spectrum of `S` (eigenvalues of `L` below `1 − a` are amplified).
     pub filter_cut: f64,
+    /// Cap on the Lanczos steps of each solve.
     pub max_steps: usize,
 }
 
@@ -71,16 +74,21 @@ impl Default for SpectralConfig {
 pub struct SpectralInfo {
     /// Components with at least one edge (= trivial eigenvectors skipped).
     pub components: usize,
+    /// Nodes with no training edge (zero embedding rows).
     pub isolated: usize,
     /// Eigenvalues of the normalised Laplacian of the kept eigenvectors, ascending.
     pub eigenvalues: Vec<f64>,
+    /// Largest residual `‖S v − θ v‖` among the kept eigenpairs.
     pub max_residual: f64,
+    /// Lanczos steps over all solves, restarts with a lower cut and rounds for repeated eigenvalues included.
     pub lanczos_steps: usize,
+    /// The filter cut `a` finally used (lower than [`SpectralConfig::filter_cut`] if it had to be lowered).
     pub filter_cut: f64,
 }
 
 /// The training graph in the form the solver needs: `D^{-1/2} A D^{-1/2}` in CSR, the components.
 pub struct NormalizedGraph {
+    /// Number of nodes.
     pub n: usize,
     indptr: Vec<usize>,
     indices: Vec<u32>,
@@ -89,7 +97,9 @@ pub struct NormalizedGraph {
     pub component: Vec<u32>,
     /// `D^{1/2} 1_C / ‖·‖` entries per node: the trivial eigenvector of its component, at that node.
     trivial: Vec<f64>,
+    /// Components with at least one edge (each has one trivial eigenvector).
     pub num_components: usize,
+    /// Nodes with no edge.
     pub isolated: usize,
 }
 
