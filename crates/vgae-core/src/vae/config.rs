@@ -2,10 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The nonlinearity after every hidden layer, encoder and decoder alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
+    /// `max(0, x)`: the lecture's MLP.
     Relu,
+    /// `tanh(x)`: Kingma & Welling's MLP.
     Tanh,
 }
 
@@ -52,22 +55,30 @@ impl std::str::FromStr for Arch {
     }
 }
 
+/// The shape of an MLP VAE: image size, hidden layers, latent size, nonlinearity, likelihood and init.
+/// Usually built by [`VaeConfig::new`] from an [`Arch`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VaeConfig {
     /// Pixels per image (784 for MNIST, 560 for Frey).
     pub input_dim: usize,
-    /// Image height and width, for grids (height × width = input_dim).
+    /// Image height in pixels, for grids (28 for MNIST and Frey; height × width = input_dim).
     pub height: usize,
+    /// Image width in pixels (28 for MNIST, 20 for Frey).
     pub width: usize,
     /// Encoder hidden sizes; the decoder uses them reversed.
     pub hidden: Vec<usize>,
+    /// Latent dimension: μ and log σ² are `[batch, z]`.
     pub z: usize,
+    /// The hidden layers' nonlinearity.
     pub activation: Activation,
+    /// The decoder's pixel model, which fixes the reconstruction loss.
     pub likelihood: Likelihood,
+    /// How weights and biases are drawn at construction.
     pub init: Init,
 }
 
 impl VaeConfig {
+    /// The configuration of `arch` for `height × width` images with a `z`-dimensional latent.
     pub fn new(arch: Arch, height: usize, width: usize, z: usize, likelihood: Likelihood) -> Self {
         let (hidden, activation, init) = match arch {
             Arch::Lecture => (vec![500, 250], Activation::Relu, Init::Torch),
@@ -86,10 +97,13 @@ impl VaeConfig {
     }
 }
 
+/// Which optimiser trains the VAE; parses from `adagrad` or `adam`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
+    /// [`crate::optim::Adagrad`], as in Kingma & Welling 2014.
     Adagrad,
+    /// [`crate::optim::Adam`].
     Adam,
 }
 
@@ -104,13 +118,20 @@ impl std::str::FromStr for OptimizerKind {
     }
 }
 
+/// How a VAE is trained and evaluated; the default is MNIST, Adagrad at 0.01, batches of 100, 20 epochs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
+    /// Dataset name as vgae-data knows it (`mnist`, `fashion-mnist`, `frey`); recorded in checkpoints.
     pub dataset: String,
+    /// Passes over the training set.
     pub epochs: usize,
+    /// Images per minibatch (the paper's M = 100); must be positive.
     pub batch_size: usize,
+    /// Learning rate of the optimiser.
     pub lr: f64,
+    /// Which optimiser to use.
     pub optimizer: OptimizerKind,
+    /// Seed of the run's [`crate::rng::RunRng`]: weight init, shuffling, ε noise and binarisation.
     pub seed: u64,
     /// Fresh Bernoulli draw of every training pixel each epoch (test set binarised once, with `eval_seed`).
     pub binarize: bool,

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 pub struct Linear {
     /// `[in, out]`.
     pub weight: Var,
+    /// `[out]`, broadcast over the rows.
     pub bias: Var,
 }
 
@@ -46,6 +47,7 @@ impl Linear {
         })
     }
 
+    /// `x W + b` for `x: [B, in]`, giving `[B, out]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         Ok(x.matmul(self.weight.as_tensor())?
             .broadcast_add(self.bias.as_tensor())?)
@@ -88,7 +90,11 @@ pub fn to_torch_layout(t: &Tensor) -> Result<Tensor> {
     })
 }
 
+/// The encoder q(z | x) and decoder p(x | z) MLPs of a VAE, built from a [`VaeConfig`]: hidden layers
+/// `encoder.fc1…`, heads `encoder.fc_mu` / `encoder.fc_logvar`, hidden layers `decoder.fc1…` and the output
+/// `decoder.fc_out` (plus `decoder.fc_out_logvar` for a Gaussian likelihood).
 pub struct Vae {
+    /// The configuration it was built from.
     pub cfg: VaeConfig,
     pub(super) enc: Vec<(String, Linear)>,
     pub(super) mu: Linear,
@@ -199,6 +205,7 @@ impl Vae {
             .collect()
     }
 
+    /// Total number of scalar parameters (weights and biases).
     pub fn num_params(&self) -> usize {
         self.params().iter().map(|(_, v)| v.elem_count()).sum()
     }
