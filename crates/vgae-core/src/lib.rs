@@ -4,6 +4,7 @@ pub mod baselines;
 pub mod checkpoint;
 pub mod device;
 pub mod error;
+pub mod experiments;
 pub mod export;
 pub mod graph;
 pub mod metrics;

@@ -1,0 +1,14 @@
+//! Experiments as library calls that return results: the paper's Table 1, the benchmarks and the VAE presets.
+//! Each `vgae` command that runs one is argument parsing, one call here and printing.
+//!
+//! - [`table1`](mod@table1): Kipf & Welling (2016) Table 1 over seeds, mean ± std beside the paper, markdown and JSON.
+//! - [`bench`]: epoch time and peak memory on Planetoid graphs and synthetic SBM graphs.
+//! - [`vae_presets`]: per-dataset VAE defaults (Frey Face: Gaussian decoder, Adam 1e-3).
+
+#![warn(missing_docs)]
+
+pub mod bench;
+pub mod table1;
+pub mod vae_presets;
+
+pub use table1::{table1, Table1Config, Table1Result};

@@ -1,0 +1,138 @@
+use super::*;
+
+fn result(label: &str, test_auc: f64, test_ap: f64) -> GraphRunResult {
+    GraphRunResult {
+        label: label.into(),
+        epochs: 200,
+        val_auc: 0.5,
+        val_ap: 0.5,
+        test_auc,
+        test_ap,
+        best_epoch: 150,
+        best_val_auc: 0.6,
+        best_val_ap: 0.6,
+        best_test_auc: test_auc - 0.01,
+        best_test_ap: test_ap - 0.01,
+        train_seconds: 2.0,
+        seconds_per_epoch: 0.01,
+    }
+}
+
+#[test]
+fn row_names_parse_and_round_trip() {
+    let rows = parse_rows(&["sc", " DW ", "gae-x", "vgae*", "gae", "vgae"]).unwrap();
+    assert_eq!(rows, RowKind::ALL.to_vec());
+    for r in RowKind::ALL {
+        assert_eq!(r.name().parse::<RowKind>().unwrap(), r);
+        let j = serde_json::to_string(&r).unwrap();
+        assert_eq!(j, format!("\"{}\"", r.name()));
+        assert_eq!(serde_json::from_str::<RowKind>(&j).unwrap(), r);
+    }
+}
+
+#[test]
+fn unknown_row_names_the_flag_and_the_value() {
+    let e = parse_rows(&["gae", "gcn"]).unwrap_err().to_string();
+    assert!(e.contains("--models"), "{e}");
+    assert!(e.contains("'gcn'"), "{e}");
+    assert!(serde_json::from_str::<RowKind>("\"gcn\"").is_err());
+}
+
+#[test]
+fn config_round_trips_through_json() {
+    let cfg = Table1Config {
+        rows: parse_rows(&["vgae-x", "sc"]).unwrap(),
+        loss: LossKind::Sampled,
+        ..Table1Config::default()
+    };
+    let j = serde_json::to_value(&cfg).unwrap();
+    assert_eq!(j["rows"], serde_json::json!(["vgae-x", "sc"]));
+    assert_eq!(j["loss"], "sampled");
+    let back: Table1Config = serde_json::from_value(j).unwrap();
+    assert_eq!(back, cfg);
+}
+
+#[test]
+fn zero_seeds_is_an_error_before_any_work() {
+    let cfg = Table1Config {
+        datasets: vec!["no-such-graph".into()],
+        seeds: 0,
+        ..Table1Config::default()
+    };
+    let e = table1(&cfg, &DataSource::new(None), &Device::Cpu, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--seeds"), "{e}");
+}
+
+#[test]
+fn summary_has_mean_std_and_the_papers_numbers() {
+    let kind = RowKind::Model(ModelKind::Gae, true);
+    let row = summarise(
+        "cora",
+        kind,
+        &[result("GAE", 0.90, 0.92), result("GAE", 0.92, 0.94)],
+    );
+    assert_eq!(row.model, "GAE");
+    assert_eq!(row.seeds, 2);
+    assert!((row.auc_mean - 0.91).abs() < 1e-12);
+    // Sample std of {0.90, 0.92}: 0.01·√2.
+    assert!((row.auc_std - 0.01 * 2f64.sqrt()).abs() < 1e-12);
+    assert!((row.best_val_ap_mean - 0.92).abs() < 1e-12);
+    assert_eq!((row.paper_auc, row.paper_ap), (Some(91.0), Some(92.0)));
+    assert_eq!(row.seconds_per_epoch, Some(0.01));
+    let sc = summarise(
+        "cora",
+        RowKind::Baseline(BaselineKind::Sc),
+        &[result("SC", 0.8, 0.8)],
+    );
+    assert_eq!(sc.seconds_per_epoch, None);
+    assert_eq!(sc.auc_std, 0.0);
+}
+
+#[test]
+fn pct_formats_one_decimal_in_percent() {
+    assert_eq!(pct(0.9114, 0.0079), "91.1 ± 0.8");
+    assert_eq!(pct(1.0, 0.0), "100.0 ± 0.0");
+}
+
+#[test]
+fn markdown_of_a_made_up_row() {
+    let row = Row {
+        dataset: "cora".into(),
+        model: "VGAE*".into(),
+        seeds: 3,
+        auc_mean: 0.843,
+        auc_std: 0.007,
+        ap_mean: 0.878,
+        ap_std: 0.0072,
+        best_val_auc_mean: 0.844,
+        best_val_ap_mean: 0.8781,
+        paper_auc: Some(84.0),
+        paper_ap: Some(87.7),
+        seconds_per_epoch: Some(0.00812),
+        seconds_per_run: 1.62,
+    };
+    let line =
+        "| VGAE* | cora | 84.3 ± 0.7 | 87.8 ± 0.7 | 84.4 / 87.8 | 84.0 / 87.7 | 3 | 0.0081 | 1.6 |";
+    assert_eq!(row_line(&row), line);
+    let no_paper = Row {
+        paper_auc: None,
+        paper_ap: None,
+        seconds_per_epoch: None,
+        ..row.clone()
+    };
+    assert!(row_line(&no_paper).contains("| – | 3 | – |"));
+    let cfg = Table1Config {
+        seeds: 3,
+        loss: LossKind::Sampled,
+        epochs: 50,
+        ..Table1Config::default()
+    };
+    let md = markdown(&[row], &cfg);
+    assert!(md.starts_with("Link prediction, test AUC / AP in % (mean ± std over 3 seeds, each its own split; sampled loss, 50 epochs).\n"), "{md}");
+    assert!(
+        md.ends_with(&format!("|---|---|---|---|---|---|---|---|---|\n{line}\n")),
+        "{md}"
+    );
+}
