@@ -5,11 +5,12 @@ use crate::globals::Globals;
 use crate::train_cmd::LossArg;
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
-use std::time::Instant;
-use vgae_core::graph::{train::make_split, GraphTrainConfig, GraphTrainer, ModelKind};
-use vgae_data::synth::{sbm, SbmConfig};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use vgae_core::experiments::bench::{
+    self, BenchGraph, MeasureSpec, Measurement, PlanetoidConfig, Runner, ScalingConfig,
+};
+use vgae_core::experiments::table1::loss_name;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -79,194 +80,76 @@ pub struct OneArgs {
     pub epochs: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Measurement {
-    pub dataset: String,
-    pub loss: String,
-    pub nodes: usize,
-    pub edges: usize,
-    pub setup_seconds: f64,
-    pub median_epoch_seconds: f64,
-    pub epochs_measured: usize,
-    /// Median × 200 + setup, or the measured total with --full.
-    pub run_200_seconds: f64,
-    pub peak_rss_mb: Option<f64>,
-}
-
-/// Peak resident set size of this process (Linux: VmHWM).
-fn peak_rss_mb() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = s
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v[v.len() / 2]
-    }
-}
-
 fn one(a: OneArgs, g: &Globals) -> anyhow::Result<()> {
     let device = g.device()?;
-    let t0 = Instant::now();
-    let graph = match a.dataset.strip_prefix("synth:") {
-        Some(spec) => {
-            let mut it = spec.split(':');
-            let nodes: usize = it
-                .next()
-                .unwrap_or("")
-                .parse()
-                .context("synth:NODES:DEGREE")?;
-            let degree: f64 = it
-                .next()
-                .unwrap_or("10")
-                .parse()
-                .context("synth:NODES:DEGREE")?;
-            sbm(
-                &SbmConfig {
-                    nodes,
-                    degree,
-                    ..Default::default()
-                },
-                &mut vgae_core::rng::RunRng::new(0),
-            )
-        }
-        None => g.source().load_graph(&a.dataset)?,
-    };
-    let cfg = GraphTrainConfig {
-        dataset: graph.name.clone(),
-        model: ModelKind::Gae,
-        features: !a.featureless && graph.features.is_some(),
+    let spec = MeasureSpec {
+        graph: a.dataset.parse()?,
         loss: a.loss.into(),
-        epochs: a.warmup + a.epochs,
-        ..GraphTrainConfig::default()
+        featureless: a.featureless,
+        warmup: a.warmup,
+        epochs: a.epochs,
     };
-    let split = make_split(&graph, &cfg)?;
-    let mut t = GraphTrainer::new(cfg, &graph, split, &device)?;
-    let setup = t0.elapsed().as_secs_f64();
-    let mut times = Vec::new();
-    for e in 0..a.warmup + a.epochs {
-        let s = Instant::now();
-        t.train_epoch()?;
-        if e >= a.warmup {
-            times.push(s.elapsed().as_secs_f64());
-        }
-    }
-    let total: f64 = times.iter().sum();
-    let med = median(times.clone());
-    let m = Measurement {
-        dataset: graph.name.clone(),
-        loss: format!("{:?}", a.loss).to_lowercase(),
-        nodes: graph.num_nodes,
-        edges: graph.edges.len(),
-        setup_seconds: setup,
-        median_epoch_seconds: med,
-        epochs_measured: times.len(),
-        run_200_seconds: if times.len() >= 200 {
-            total + setup
-        } else {
-            med * 200.0 + setup
-        },
-        peak_rss_mb: peak_rss_mb(),
-    };
+    let m = bench::measure(&spec, &g.source(), &device)?;
     println!("{}", serde_json::to_string(&m)?);
     Ok(())
 }
 
-/// Runs `vgae bench one` (or any args) in a child process and parses its last stdout line.
-fn child<T: for<'de> Deserialize<'de>>(args: &[String], g: &Globals) -> anyhow::Result<T> {
-    let exe = std::env::current_exe()?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args(args).arg("--device").arg(g.device.to_string());
-    if let Some(d) = &g.data_dir {
-        cmd.arg("--data-dir").arg(d);
-    }
-    if let Some(t) = g.threads {
-        cmd.arg("--threads").arg(t.to_string());
-    }
-    let out = cmd.stderr(std::process::Stdio::inherit()).output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "benchmark child `{}` failed",
-        args.join(" ")
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().unwrap_or("");
-    serde_json::from_str(line).with_context(|| format!("benchmark child printed: {line}"))
-}
+/// Measures each configuration in a child process (`vgae bench one`, `vgae vae train`).
+struct Children<'a>(&'a Globals);
 
-fn table(rows: &[Measurement]) -> String {
-    let mut s = String::from(
-        "| dataset | loss | nodes | edges | median epoch (s) | 200 epochs (s) | peak RSS (MB) |\n|---|---|---|---|---|---|---|\n",
-    );
-    for m in rows {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.4} | {:.1} | {} |\n",
-            m.dataset,
-            m.loss,
-            m.nodes,
-            m.edges,
-            m.median_epoch_seconds,
-            m.run_200_seconds,
-            m.peak_rss_mb.map_or("–".into(), |v| format!("{v:.0}"))
-        ));
-    }
-    s
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    format!("{cpu}, {threads} threads")
-}
-
-fn planetoid(a: PlanetoidArgs, g: &Globals) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&a.out)?;
-    let mut rows: Vec<Measurement> = Vec::new();
-    for ds in &a.datasets {
-        for loss in &a.losses {
-            let epochs = if a.full { 200 } else { a.epochs };
-            let args: Vec<String> = [
-                "bench",
-                "one",
-                "--dataset",
-                ds,
-                "--loss",
-                loss,
-                "--epochs",
-                &epochs.to_string(),
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-            let m: Measurement = child(&args, g)?;
-            if !a.json {
-                eprintln!("{ds} {loss}: {:.4} s/epoch", m.median_epoch_seconds);
-            }
-            rows.push(m);
+impl Children<'_> {
+    /// Runs `vgae <args>` with this process's globals and parses its last stdout line.
+    fn run<T: for<'de> Deserialize<'de>>(&self, args: &[String]) -> anyhow::Result<T> {
+        let g = self.0;
+        let exe = std::env::current_exe()?;
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args(args).arg("--device").arg(g.device.to_string());
+        if let Some(d) = &g.data_dir {
+            cmd.arg("--data-dir").arg(d);
         }
+        if let Some(t) = g.threads {
+            cmd.arg("--threads").arg(t.to_string());
+        }
+        let out = cmd.stderr(std::process::Stdio::inherit()).output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "benchmark child `{}` failed",
+            args.join(" ")
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().unwrap_or("");
+        serde_json::from_str(line).with_context(|| format!("benchmark child printed: {line}"))
     }
-    let mut vae = None;
-    if a.vae {
-        let dir = a.out.join("vae-epoch");
+}
+
+/// `vgae bench one` arguments for a measurement.
+fn one_args(s: &MeasureSpec) -> Vec<String> {
+    let mut v = vec!["bench".to_string(), "one".into()];
+    if s.featureless {
+        v.push("--featureless".into());
+    }
+    if s.featureless || s.warmup != 2 {
+        v.extend(["--warmup".into(), s.warmup.to_string()]);
+    }
+    v.extend([
+        "--dataset".into(),
+        s.graph.to_string(),
+        "--loss".into(),
+        loss_name(s.loss),
+        "--epochs".into(),
+        s.epochs.to_string(),
+    ]);
+    v
+}
+
+impl Runner for Children<'_> {
+    type Error = anyhow::Error;
+
+    fn measure(&mut self, spec: &MeasureSpec) -> anyhow::Result<Measurement> {
+        self.run(&one_args(spec))
+    }
+
+    fn vae_epoch(&mut self, out: &Path) -> anyhow::Result<Option<f64>> {
         let args: Vec<String> = [
             "vae",
             "train",
@@ -281,34 +164,44 @@ fn planetoid(a: PlanetoidArgs, g: &Globals) -> anyhow::Result<()> {
         ]
         .iter()
         .map(|s| s.to_string())
-        .chain([dir.display().to_string()])
+        .chain([out.display().to_string()])
         .collect();
-        let v: serde_json::Value = child(&args, g)?;
-        vae = v["train_seconds"].as_f64();
+        let v: serde_json::Value = self.run(&args)?;
+        Ok(v["train_seconds"].as_f64())
     }
-    let mut md = format!(
-        "Machine: {}. GAE, median of {} epochs after 2 warm-up epochs.\n\n{}",
-        machine(),
-        a.epochs,
-        table(&rows)
-    );
-    if let Some(s) = vae {
-        md.push_str(&format!(
-            "\nMNIST VAE (784-500-250-20, batch 100, Adagrad): one epoch {s:.2} s.\n"
-        ));
-    }
+}
+
+fn planetoid(a: PlanetoidArgs, g: &Globals) -> anyhow::Result<()> {
+    let cfg = PlanetoidConfig {
+        datasets: a.datasets.clone(),
+        losses: a
+            .losses
+            .iter()
+            .map(|l| bench::parse_loss(l))
+            .collect::<Result<_, _>>()?,
+        epochs: a.epochs,
+        full: a.full,
+        vae_dir: a.vae.then(|| a.out.join("vae-epoch")),
+    };
+    std::fs::create_dir_all(&a.out)?;
+    let r = bench::planetoid(&cfg, &mut Children(g), &mut |s, m| {
+        if !a.json {
+            eprintln!(
+                "{} {}: {:.4} s/epoch",
+                s.graph,
+                loss_name(s.loss),
+                m.median_epoch_seconds
+            );
+        }
+    })?;
+    let md = r.markdown();
     std::fs::write(a.out.join("bench.md"), &md)?;
     std::fs::write(
         a.out.join("bench.json"),
-        serde_json::to_string_pretty(
-            &serde_json::json!({"machine": machine(), "rows": rows, "vae_epoch_seconds": vae}),
-        )?,
+        serde_json::to_string_pretty(&r.json())?,
     )?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string(&serde_json::json!({"rows": rows, "vae_epoch_seconds": vae}))?
-        );
+        println!("{}", serde_json::to_string(&r.summary_json())?);
     } else {
         println!("{md}");
     }
@@ -317,96 +210,31 @@ fn planetoid(a: PlanetoidArgs, g: &Globals) -> anyhow::Result<()> {
 
 fn scaling(a: ScalingArgs, g: &Globals) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out)?;
-    let mut rows = Vec::new();
-    for &n in &a.nodes {
-        for loss in ["sampled", "dense"] {
-            if loss == "dense" && n > a.dense_max {
-                continue;
-            }
-            let args: Vec<String> = [
-                "bench",
-                "one",
-                "--featureless",
-                "--warmup",
-                "1",
-                "--dataset",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([
-                format!("synth:{n}:{}", a.degree),
-                "--loss".into(),
-                loss.into(),
-                "--epochs".into(),
-                a.epochs.to_string(),
-            ])
-            .collect();
-            let m: Measurement = child(&args, g)?;
-            if !a.json {
-                eprintln!(
-                    "{n} nodes {loss}: {:.4} s/epoch, {:?} MB",
-                    m.median_epoch_seconds, m.peak_rss_mb
-                );
-            }
-            rows.push(m);
-        }
-    }
-    let series = |loss: &str, f: fn(&Measurement) -> f64| -> Vec<(f64, f64)> {
-        rows.iter()
-            .filter(|m| m.loss == loss)
-            .map(|m| ((m.edges as f64).log10(), f(m).log10()))
-            .collect()
+    let cfg = ScalingConfig {
+        nodes: a.nodes.clone(),
+        degree: a.degree,
+        dense_max: a.dense_max,
+        epochs: a.epochs,
     };
-    use vgae_core::plot::{charts, Panel};
-    charts(
-        &a.out.join("scaling.png"),
-        &[
-            Panel {
-                title: "epoch time (GAE*, log-log)".into(),
-                x_label: "log10 edges".into(),
-                y_label: "log10 seconds / epoch".into(),
-                series: vec![
-                    (
-                        "sampled".into(),
-                        series("sampled", |m| m.median_epoch_seconds),
-                    ),
-                    ("dense".into(), series("dense", |m| m.median_epoch_seconds)),
-                ],
-                scatter: false,
-            },
-            Panel {
-                title: "peak memory (log-log)".into(),
-                x_label: "log10 edges".into(),
-                y_label: "log10 MB".into(),
-                series: vec![
-                    (
-                        "sampled".into(),
-                        series("sampled", |m| m.peak_rss_mb.unwrap_or(f64::NAN)),
-                    ),
-                    (
-                        "dense".into(),
-                        series("dense", |m| m.peak_rss_mb.unwrap_or(f64::NAN)),
-                    ),
-                ],
-                scatter: false,
-            },
-        ],
-        520,
-        400,
-    )?;
-    let md = format!(
-        "Machine: {}. Featureless GAE on SBM graphs (average degree {}).\n\n{}",
-        machine(),
-        a.degree,
-        table(&rows)
-    );
+    let r = bench::scaling(&cfg, &mut Children(g), &mut |s, m| {
+        if let (false, BenchGraph::Synth { nodes, .. }) = (a.json, &s.graph) {
+            eprintln!(
+                "{nodes} nodes {}: {:.4} s/epoch, {:?} MB",
+                loss_name(s.loss),
+                m.median_epoch_seconds,
+                m.peak_rss_mb
+            );
+        }
+    })?;
+    r.plot(&a.out.join("scaling.png"))?;
+    let md = r.markdown();
     std::fs::write(a.out.join("scaling.md"), &md)?;
     std::fs::write(
         a.out.join("scaling.json"),
-        serde_json::to_string_pretty(&rows)?,
+        serde_json::to_string_pretty(&r.rows)?,
     )?;
     if a.json {
-        println!("{}", serde_json::to_string(&rows)?);
+        println!("{}", serde_json::to_string(&r.rows)?);
     } else {
         println!("{md}");
     }
