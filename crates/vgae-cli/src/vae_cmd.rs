@@ -5,9 +5,13 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
+use vgae_core::experiments::vae_presets::{self, VaeOverrides};
 use vgae_core::vae::run;
-use vgae_core::vae::train::{Checkpoint, EpochMetrics, Progress, Trainer, VaeData};
-use vgae_core::vae::{Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig};
+use vgae_core::vae::train::{EpochMetrics, Progress, VaeData};
+use vgae_core::vae::{Arch, OptimizerKind, TrainConfig, VaeConfig};
+
+mod ckpt;
+pub use ckpt::{eval, resume};
 
 #[derive(Subcommand)]
 pub enum VaeCommand {
@@ -132,72 +136,8 @@ pub fn run(c: VaeCommand, g: &Globals) -> anyhow::Result<()> {
     match c {
         VaeCommand::Train(a) => train(a, g),
         VaeCommand::Sweep(a) => sweep(a, g),
-        VaeCommand::Export(a) => export(a, g),
+        VaeCommand::Export(a) => ckpt::export(a, g),
     }
-}
-
-fn configs(
-    c: &CommonArgs,
-    z: usize,
-    height: usize,
-    width: usize,
-) -> anyhow::Result<(VaeConfig, TrainConfig)> {
-    let dataset = c.dataset.to_ascii_lowercase();
-    let likelihood = match c.likelihood.as_deref() {
-        Some("bernoulli") => Likelihood::Bernoulli,
-        Some("gaussian") => Likelihood::Gaussian,
-        Some(o) => anyhow::bail!("--likelihood {o}: expected bernoulli or gaussian"),
-        None if dataset == "frey" => Likelihood::Gaussian,
-        None => Likelihood::Bernoulli,
-    };
-    let mut v = VaeConfig::new(c.arch, height, width, z, likelihood);
-    if let Some(h) = &c.hidden {
-        anyhow::ensure!(
-            !h.is_empty() && h.iter().all(|&x| x > 0),
-            "--hidden needs positive sizes"
-        );
-        v.hidden = h.clone();
-    }
-    let optimizer = c.optimizer.unwrap_or(if dataset == "frey" {
-        OptimizerKind::Adam
-    } else {
-        OptimizerKind::Adagrad
-    });
-    let t = TrainConfig {
-        dataset,
-        epochs: c.epochs,
-        batch_size: c.batch_size,
-        lr: c.lr.unwrap_or(match optimizer {
-            OptimizerKind::Adagrad => 0.01,
-            OptimizerKind::Adam => 1e-3,
-        }),
-        optimizer,
-        seed: c.seed,
-        binarize: c.binarize,
-        iwae_k: c.iwae_k,
-        iwae_n: c.iwae_n,
-        train_limit: c.train_limit,
-        checkpoint_every: c.checkpoint_every,
-        keep_last: c.keep_last,
-        ..TrainConfig::default()
-    };
-    anyhow::ensure!(t.batch_size > 0, "--batch-size must be positive");
-    Ok((v, t))
-}
-
-fn load_data(
-    c: &CommonArgs,
-    g: &Globals,
-    t: &TrainConfig,
-) -> anyhow::Result<(VaeData, candle_core::Device)> {
-    let dev = g.device()?;
-    let ds = vgae_data::images::load(&g.source(), &c.dataset)?;
-    let data = VaeData::new(&ds, t, &dev)?;
-    eprintln!(
-        "{}: {} training and {} test images of {}x{} from {}",
-        ds.name, data.n_train, data.n_test, ds.height, ds.width, ds.origin
-    );
-    Ok((data, dev))
 }
 
 /// A progress bar per epoch with the running −ELBO, and a line per finished epoch on stderr.
@@ -243,34 +183,55 @@ impl Progress for Bar {
     }
 }
 
-/// The run's configs and data, with the model's image size taken from the data actually loaded.
+impl CommonArgs {
+    /// The run's choices for the library's per-dataset defaults ([`vae_presets::preset`]).
+    fn overrides(&self) -> anyhow::Result<VaeOverrides> {
+        Ok(VaeOverrides {
+            arch: self.arch,
+            hidden: self.hidden.clone(),
+            likelihood: self
+                .likelihood
+                .as_deref()
+                .map(vae_presets::parse_likelihood)
+                .transpose()?,
+            optimizer: self.optimizer,
+            lr: self.lr,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            seed: self.seed,
+            binarize: self.binarize,
+            iwae_k: self.iwae_k,
+            iwae_n: self.iwae_n,
+            train_limit: self.train_limit,
+            checkpoint_every: self.checkpoint_every,
+            keep_last: self.keep_last,
+        })
+    }
+}
+
+/// The run's configs (the dataset's presets with the flags) and its data, loaded on the chosen device.
 fn prepare(
     c: &CommonArgs,
     z: usize,
     g: &Globals,
 ) -> anyhow::Result<(VaeConfig, TrainConfig, VaeData)> {
-    let (h, w) = if c.dataset.eq_ignore_ascii_case("frey") {
-        (28, 20)
-    } else {
-        (28, 28)
-    };
-    let (v, t) = configs(c, z, h, w)?;
-    let (data, _dev) = load_data(c, g, &t)?;
-    let v = VaeConfig {
-        input_dim: data.height * data.width,
-        height: data.height,
-        width: data.width,
-        ..v
-    };
+    let (mut v, t) = vae_presets::preset(&c.dataset, z, &c.overrides()?)?;
+    let dev = g.device()?;
+    let (data, origin) = vae_presets::load(&g.source(), &mut v, &t, &dev)?;
+    eprintln!(
+        "{}: {} training and {} test images of {}x{} from {}",
+        data.name, data.n_train, data.n_test, data.height, data.width, origin
+    );
     Ok((v, t, data))
 }
 
 fn train(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
     let c = &a.common;
     let (v, t, data) = prepare(c, a.z, g)?;
-    let out = c.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!("runs/vae/{}-z{}-seed{}", t.dataset, v.z, t.seed))
-    });
+    let out = c
+        .out
+        .clone()
+        .unwrap_or_else(|| vae_presets::default_run_dir(&v, &t));
     let mut bar = Bar {
         bar: None,
         label: String::new(),
@@ -309,111 +270,14 @@ fn report(s: &run::RunSummary, out: &std::path::Path, json: bool) {
     }
 }
 
-/// The dataset a checkpoint was trained on, uploaded with its own training configuration (train limit,
-/// binarisation, evaluation seed) and checked against the recorded fingerprint.
-fn checkpoint_data(
-    ck: &Checkpoint,
-    g: &Globals,
-    dev: &candle_core::Device,
-) -> anyhow::Result<VaeData> {
-    let ds = vgae_data::images::load(&g.source(), &ck.train_cfg.dataset)
-        .with_context(|| format!("loading the data of {}", ck.path.display()))?;
-    let data = VaeData::new(&ds, &ck.train_cfg, dev)?;
-    ck.check_data(&data)?;
-    Ok(data)
-}
-
-/// `vgae resume` of a VAE checkpoint: continues the run in the checkpoint's run directory up to `epochs`
-/// (default: the configured total), bit-identical to an uninterrupted run on CPU.
-pub fn resume(
-    ck: &std::path::Path,
-    epochs: Option<usize>,
-    json: bool,
-    g: &Globals,
-) -> anyhow::Result<()> {
-    inline_elementwise();
-    let dev = g.device()?;
-    let ck = run::find_checkpoint(ck)?;
-    let mut t = Trainer::load(&ck, &dev)?;
-    let info = Checkpoint::read(&ck, &dev)?;
-    let data = checkpoint_data(&info, g, &dev)?;
-    drop(info);
-    if let Some(e) = epochs {
-        t.cfg.epochs = e;
-    }
-    let dir = run::run_dir_of(&ck);
-    eprintln!(
-        "resuming the {} VAE (z = {}) at epoch {} of {} from {}",
-        t.cfg.dataset,
-        t.vae_cfg.z,
-        t.epoch,
-        t.cfg.epochs,
-        ck.display()
-    );
-    let mut bar = Bar {
-        bar: None,
-        label: String::new(),
-    };
-    let s = run::continue_run(&mut t, &data, Some(&dir), &mut bar)
-        .with_context(|| format!("resuming into {}", dir.display()))?;
-    report(&s, &dir, json);
-    Ok(())
-}
-
-/// `vgae eval` of a VAE checkpoint: the test −ELBO with the fixed evaluation noise, from the checkpoint alone.
-pub fn eval(ck: &std::path::Path, json: bool, g: &Globals) -> anyhow::Result<()> {
-    inline_elementwise();
-    let dev = g.device()?;
-    let ck = Checkpoint::read(&run::find_checkpoint(ck)?, &dev)?;
-    let data = checkpoint_data(&ck, g, &dev)?;
-    let (ne, recon, kl) = run::eval_checkpoint(&ck, &data)?;
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({"model": "vae", "dataset": ck.train_cfg.dataset, "z": ck.vae_cfg.z,
-                "epoch": ck.epoch, "test_neg_elbo": ne, "test_recon": recon, "test_kl": kl,
-                "test_images": data.n_test, "eval_seed": ck.train_cfg.eval_seed})
-        );
-    } else {
-        println!(
-            "VAE (z = {}) on {} at epoch {}",
-            ck.vae_cfg.z, ck.train_cfg.dataset, ck.epoch
-        );
-        println!(
-            "  test -ELBO {ne:.4} nats per image (recon {recon:.4}, KL {kl:.4}; {} images)",
-            data.n_test
-        );
-    }
-    Ok(())
-}
-
-fn export(a: ExportArgs, g: &Globals) -> anyhow::Result<()> {
-    let dev = candle_core::Device::Cpu;
-    let _ = g;
-    let ck = run::find_checkpoint(&a.checkpoint)?;
-    let info = Checkpoint::read(&ck, &dev)?;
-    info.save_params_only(&a.out)?;
-    let b = std::fs::metadata(&a.out)?.len();
-    println!(
-        "wrote the parameters of {} (epoch {}) to {} ({b} bytes)",
-        ck.display(),
-        info.epoch,
-        a.out.display()
-    );
-    Ok(())
-}
-
 fn sweep(a: SweepArgs, g: &Globals) -> anyhow::Result<()> {
     let c = &a.common;
-    anyhow::ensure!(
-        !a.z.is_empty() && a.z.iter().all(|&z| z > 0),
-        "--z needs positive latent sizes"
-    );
+    vae_presets::check_latents(&a.z)?;
     let (v, t, data) = prepare(c, a.z[0], g)?;
     let out = c
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("runs/vae/{}-sweep", t.dataset)));
+        .unwrap_or_else(|| vae_presets::default_sweep_dir(&t));
     let mut bar = Bar {
         bar: None,
         label: String::new(),
