@@ -50,8 +50,8 @@ fn checkpoints_all_load_vae(dir: &Path) {
 
 fn assert_same_run(a: &Path, b: &Path, what: &str) {
     let (ta, tb) = (
-        tensors(&a.join("checkpoint.safetensors")),
-        tensors(&b.join("checkpoint.safetensors")),
+        tensors(&a.join("model.safetensors")),
+        tensors(&b.join("model.safetensors")),
     );
     assert!(ta.iter().any(|(k, _, _)| k == "encoder.fc1.weight"));
     assert!(ta
@@ -63,14 +63,9 @@ fn assert_same_run(a: &Path, b: &Path, what: &str) {
     }
     assert_eq!(metrics(a), metrics(b), "{what}: metrics.jsonl");
     let meta =
-        |d: &Path| vgae_core::checkpoint::load_metadata(&d.join("checkpoint.safetensors")).unwrap();
+        |d: &Path| vgae_core::checkpoint::load_metadata(&d.join("model.safetensors")).unwrap();
     let (ma, mb) = (meta(a), meta(b));
-    for k in [
-        "epoch",
-        "optimizer_steps",
-        "rng_state",
-        "dataset_fingerprint",
-    ] {
+    for k in ["epoch", "optimizer_steps", "rng", "dataset_fingerprint"] {
         assert_eq!(ma[k], mb[k], "{what}: metadata '{k}'");
     }
 }
@@ -107,7 +102,7 @@ fn two_epochs_then_resume_equals_four_straight() {
     checkpoints_all_load_vae(&b);
 
     // eval recomputes the last epoch's test −ELBO exactly, from the file, the run dir or a periodic one.
-    for target in [a.join("checkpoint.safetensors"), a.clone()] {
+    for target in [a.join("model.safetensors"), a.clone()] {
         let e = json(&run_ok(
             v(cache.path()).args(["eval", "--json"]).arg(&target),
         ));
@@ -130,13 +125,13 @@ fn two_epochs_then_resume_equals_four_straight() {
     let resumed5 = json(&run_ok(
         v(cache.path())
             .args(["resume", "--epochs", "5", "--json"])
-            .arg(b.join("checkpoint.safetensors")),
+            .arg(b.join("model.safetensors")),
     ));
     assert_eq!(resumed5["epochs"], 5);
     assert_eq!(metrics(&b).len(), 5);
 
     // sample works from any VAE checkpoint: final, periodic, run directory.
-    for (i, src) in [a.join("checkpoint.safetensors"), third, b.clone()]
+    for (i, src) in [a.join("model.safetensors"), third, b.clone()]
         .iter()
         .enumerate()
     {
@@ -193,7 +188,7 @@ fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
         }
         child.wait().unwrap();
         checkpoints_all_load_vae(&b);
-        if b.join("summary.json").exists() {
+        if b.join("result.json").exists() {
             break;
         }
         child = if b.join("checkpoints/latest").exists() {
@@ -205,7 +200,7 @@ fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
         };
     }
     child.wait().unwrap();
-    if !b.join("summary.json").exists() {
+    if !b.join("result.json").exists() {
         run_ok(v(cache.path()).args(["resume", "--json"]).arg(&b));
     }
     assert!(
@@ -215,7 +210,7 @@ fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
     checkpoints_all_load_vae(&b);
     assert_same_run(&a, &b, &format!("after {kills} kills"));
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(b.join("result.json")).unwrap()).unwrap();
     assert_eq!(summary["test_neg_elbo"], straight["test_neg_elbo"]);
     assert_eq!(summary["train_neg_elbo"], straight["train_neg_elbo"]);
     let kept = std::fs::read_dir(b.join("checkpoints"))
@@ -271,11 +266,11 @@ fn mismatched_newer_truncated_and_params_only_vae_checkpoints() {
             .args(["--train-limit", "500", "--epochs", "1", "--out"])
             .arg(&run),
     ));
-    let ck = run.join("checkpoint.safetensors");
+    let ck = run.join("model.safetensors");
     let meta = vgae_core::checkpoint::load_metadata(&ck).unwrap();
     assert_eq!(meta["kind"], "vae");
-    assert_eq!(meta["format"], "vgae-vae/2");
-    assert!(meta.contains_key("dataset_fingerprint") && meta.contains_key("train_config"));
+    assert_eq!(meta["format"], "vgae-checkpoint/2");
+    assert!(meta.contains_key("dataset_fingerprint") && meta.contains_key("config"));
     let dir = root.path();
     let eval_err = |p: &Path| {
         let e = run_err(v(cache.path()).args(["eval", "--json"]).arg(p));
@@ -285,7 +280,7 @@ fn mismatched_newer_truncated_and_params_only_vae_checkpoints() {
 
     // Another z: every tensor touching z is mis-shaped.
     let p = dir.join("z2.safetensors");
-    with_meta(&ck, &p, "vae_config", |s| s.replace("\"z\":20", "\"z\":2"));
+    with_meta(&ck, &p, "config", |s| s.replace("\"z\":20", "\"z\":2"));
     let e = eval_err(&p);
     assert!(
         e.contains("z2.safetensors")
@@ -295,7 +290,7 @@ fn mismatched_newer_truncated_and_params_only_vae_checkpoints() {
     );
     // Another architecture (the paper's single hidden layer): unexpected and mis-shaped tensors.
     let p = dir.join("paper.safetensors");
-    with_meta(&ck, &p, "vae_config", |s| s.replace("[500,250]", "[500]"));
+    with_meta(&ck, &p, "config", |s| s.replace("[500,250]", "[500]"));
     let e = eval_err(&p);
     assert!(
         e.contains("unexpected tensor 'encoder.fc2.weight'")
@@ -305,9 +300,7 @@ fn mismatched_newer_truncated_and_params_only_vae_checkpoints() {
     );
     // A Gaussian decoder needs a tensor this file lacks.
     let p = dir.join("gauss.safetensors");
-    with_meta(&ck, &p, "vae_config", |s| {
-        s.replace("bernoulli", "gaussian")
-    });
+    with_meta(&ck, &p, "config", |s| s.replace("bernoulli", "gaussian"));
     let e = eval_err(&p);
     assert!(
         e.contains("missing tensor 'decoder.fc_out_logvar.weight' [784, 500]"),
@@ -329,7 +322,7 @@ fn mismatched_newer_truncated_and_params_only_vae_checkpoints() {
 
     // Other data: another dataset, or the same one with other images.
     let p = dir.join("fashion.safetensors");
-    with_meta(&ck, &p, "train_config", |s| {
+    with_meta(&ck, &p, "config", |s| {
         s.replace("\"mnist\"", "\"fashion-mnist\"")
     });
     let e = eval_err(&p);
@@ -362,6 +355,32 @@ fn mismatched_newer_truncated_and_params_only_vae_checkpoints() {
             .arg(dir.join("x.png")),
     );
     assert!(e.contains("vgae-vae/99"), "{e}");
+
+    // The formats written before graph and VAE checkpoints were unified still evaluate to the same numbers.
+    let c = vgae_core::checkpoint::load(&ck, &candle_core::Device::Cpu).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&c.metadata["config"]).unwrap();
+    let mut legacy = c.metadata.clone();
+    for k in ["config", "rng"] {
+        legacy.remove(k);
+    }
+    legacy.insert("format".into(), "vgae-vae/2".into());
+    legacy.insert("vae_config".into(), config["model"].to_string());
+    legacy.insert("train_config".into(), config["train"].to_string());
+    legacy.insert("rng_state".into(), c.metadata["rng"].clone());
+    let mut tensors: Vec<_> = c.tensors.into_iter().collect();
+    tensors.sort_by(|x, y| x.0.cmp(&y.0));
+    let p = dir.join("legacy-v2.safetensors");
+    vgae_core::checkpoint::save(&p, &tensors, &legacy).unwrap();
+    let e = json(&run_ok(v(cache.path()).args(["eval", "--json"]).arg(&p)));
+    assert_eq!(e["test_neg_elbo"], trained["test_neg_elbo"]);
+    for k in ["kind", "dataset_fingerprint", "records"] {
+        legacy.remove(k);
+    }
+    legacy.insert("format".into(), "vgae-vae/1".into());
+    let p = dir.join("legacy-v1.safetensors");
+    vgae_core::checkpoint::save(&p, &tensors, &legacy).unwrap();
+    let e = json(&run_ok(v(cache.path()).args(["eval", "--json"]).arg(&p)));
+    assert_eq!(e["test_neg_elbo"], trained["test_neg_elbo"]);
 
     // Truncated or garbage files: errors naming the file, for eval, resume and sample.
     let bytes = std::fs::read(&ck).unwrap();

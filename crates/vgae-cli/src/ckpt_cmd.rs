@@ -38,12 +38,14 @@ pub struct EmbedArgs {
 }
 
 /// Final checkpoints of graph and VAE run directories.
-const FINALS: &[&str] = &[run::FINAL, vgae_core::vae::run::FINAL];
+const FINALS: &[&str] = &[run::FINAL, vgae_core::vae::run::LEGACY_FINAL];
 
 /// The checkpoint's kind ("graph" or "vae") from its metadata.
 pub fn kind(path: &std::path::Path) -> anyhow::Result<String> {
     let meta = vgae_core::checkpoint::load_metadata(path)?;
-    Ok(meta.get("kind").cloned().unwrap_or_default())
+    Ok(vgae_core::run_state::kind_of(&meta)
+        .unwrap_or_default()
+        .to_string())
 }
 
 pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {

@@ -1,4 +1,5 @@
 //! Candle models, losses, metrics, optimisers and training loops for VAEs on images and GAE / VGAE on graphs.
+#![warn(missing_docs)]
 
 pub mod baselines;
 pub mod checkpoint;
@@ -12,6 +13,8 @@ pub mod optim;
 pub mod params;
 pub mod plot;
 pub mod rng;
+pub mod run_loop;
+pub mod run_state;
 pub mod rundir;
 mod simd;
 pub mod team;

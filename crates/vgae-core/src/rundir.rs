@@ -45,7 +45,9 @@ impl RunDir {
     }
 }
 
+/// The folder of periodic checkpoints inside a run directory.
 pub const CHECKPOINT_DIR: &str = "checkpoints";
+/// The file in [`CHECKPOINT_DIR`] naming the newest periodic checkpoint.
 pub const LATEST: &str = "latest";
 
 /// The name of the periodic checkpoint of `epoch`.

@@ -177,11 +177,11 @@ fn mnist_short_training_run_dir_resume_and_iwae() {
     for f in [
         "config.json",
         "metrics.jsonl",
-        "curve.png",
+        "curves.png",
         "samples.png",
         "reconstructions.png",
-        "checkpoint.safetensors",
-        "summary.json",
+        "model.safetensors",
+        "result.json",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
@@ -228,7 +228,7 @@ fn mnist_short_training_run_dir_resume_and_iwae() {
     assert!((ea - m2.test_neg_elbo).abs() < 1e-9);
 
     // The checkpoint holds PyTorch-named parameters and the optimiser state.
-    let t = candle_core::safetensors::load(out.join("checkpoint.safetensors"), &d).unwrap();
+    let t = candle_core::safetensors::load(out.join("model.safetensors"), &d).unwrap();
     assert_eq!(t["encoder.fc1.weight"].dims(), &[500, 784]);
     assert_eq!(t["optimizer.encoder.fc1.weight.sum"].dims(), &[500, 784]);
 
@@ -251,7 +251,7 @@ fn mnist_short_training_run_dir_resume_and_iwae() {
 
     // Sampling from the checkpoint writes an image.
     let png = tmp.path().join("s.png");
-    run::sample_checkpoint(&out.join("checkpoint.safetensors"), 16, 3, 4, &png, &d).unwrap();
+    run::sample_checkpoint(&out.join("model.safetensors"), 16, 3, 4, &png, &d).unwrap();
     assert!(png.is_file());
 }
 

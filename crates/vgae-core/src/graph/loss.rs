@@ -22,6 +22,7 @@ pub fn bce_with_logits(x: &Tensor, t: &Tensor, pos_weight: f64) -> Result<Tensor
 /// The reference implementation's weighting of the dense loss, from the symmetric training adjacency.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DenseWeights {
+    /// Number of nodes N.
     pub n: usize,
     /// (N² − S) / S, S = non-zeros of the symmetric A_train (2 per edge, no diagonal).
     pub pos_weight: f64,
@@ -30,6 +31,7 @@ pub struct DenseWeights {
 }
 
 impl DenseWeights {
+    /// The weights for `n` nodes and `train_edges` undirected training edges.
     pub fn new(n: usize, train_edges: usize) -> Self {
         let nn = (n as f64) * (n as f64);
         let s = 2.0 * train_edges as f64;

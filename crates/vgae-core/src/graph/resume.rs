@@ -4,10 +4,10 @@
 use super::model::LinkModel;
 use super::train::{make_split, GraphTrainConfig, GraphTrainer};
 use super::trainer::{EpochRecord, LinkTrainer};
-use crate::checkpoint::{self, check_format, check_params};
+use crate::checkpoint::{self, check_params};
 use crate::metrics::LinkScores;
 use crate::optim::Optimizer;
-use crate::rng::RunRng;
+use crate::run_state::RunState;
 use crate::{Error, Result};
 use candle_core::Device;
 use std::collections::HashMap;
@@ -15,8 +15,8 @@ use std::path::Path;
 use vgae_data::source::DataSource;
 use vgae_data::{EdgeSplit, Graph};
 
-/// The checkpoint format graph runs write and read.
-pub const FORMAT: &str = "vgae-checkpoint/1";
+/// The checkpoint format graph runs write (the one every run writes).
+pub use crate::run_state::FORMAT;
 /// The `kind` recorded in graph checkpoints.
 pub const KIND: &str = "graph";
 const OPT: &str = "optimizer.";
@@ -25,30 +25,13 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::msg(e.to_string()))
 }
 
-fn field<'a>(path: &Path, meta: &'a HashMap<String, String>, k: &str) -> Result<&'a str> {
-    meta.get(k).map(String::as_str).ok_or_else(|| {
-        Error::msg(format!(
-            "{}: checkpoint metadata lacks '{k}'",
-            path.display()
-        ))
-    })
-}
-
-fn parse<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    meta: &HashMap<String, String>,
-    k: &str,
-) -> Result<T> {
-    serde_json::from_str(field(path, meta, k)?).map_err(|e| {
-        Error::msg(format!(
-            "{}: checkpoint metadata '{k}': {e}",
-            path.display()
-        ))
-    })
+fn to_value<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| Error::msg(e.to_string()))
 }
 
 impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
-    /// Writes the trainer's whole state to `path` atomically (temporary file, fsync, rename).
+    /// Writes the trainer's whole state to `path` atomically (temporary file, fsync, rename), in the format
+    /// every run writes ([`crate::run_state`]).
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
         let mut tensors: Vec<(String, candle_core::Tensor)> = self
             .optimizer
@@ -62,46 +45,44 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
                 .into_iter()
                 .map(|(n, x)| (format!("{OPT}{n}"), x)),
         );
-        let meta: HashMap<String, String> = [
-            (checkpoint::FORMAT_KEY, FORMAT.to_string()),
-            ("kind", KIND.into()),
-            ("config", json(&self.run_config)?),
-            ("epoch", self.epoch.to_string()),
-            ("optimizer_steps", self.optimizer.steps().to_string()),
-            ("rng", self.rng.state()),
-            ("dataset", self.split.dataset.clone()),
-            ("dataset_fingerprint", self.split.fingerprint.clone()),
-            ("split_hash", self.split.hash()),
-            ("records", json(&self.records)?),
-            ("best", json(&self.best)?),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        checkpoint::save(path, &tensors, &meta)
+        let state = RunState {
+            kind: KIND.into(),
+            config: self.run_config.clone(),
+            epoch: self.epoch,
+            optimizer_steps: self.optimizer.steps(),
+            rng: self.rng.clone(),
+            dataset: self.split.dataset.clone(),
+            dataset_fingerprint: Some(self.split.fingerprint.clone()),
+            records: to_value(&self.records)?,
+            extra: [
+                ("split_hash".to_string(), self.split.hash()),
+                ("best".to_string(), json(&self.best)?),
+            ]
+            .into(),
+        };
+        checkpoint::save(path, &tensors, &state.to_metadata())
     }
 
-    /// Restores the state saved by [`LinkTrainer::save_checkpoint`] into this trainer, which must hold the
-    /// same model (the error lists every missing, unexpected or mis-shaped tensor) and the same graph. With
-    /// `check_split`, the split must also be the one trained on.
+    /// Restores the state saved by [`LinkTrainer::save_checkpoint`] (or by an older build) into this trainer,
+    /// which must hold the same model (the error lists every missing, unexpected or mis-shaped tensor) and
+    /// the same graph. With `check_split`, the split must also be the one trained on.
     pub fn load_checkpoint(&mut self, path: &Path, check_split: bool) -> Result<()> {
         let dev = match self.optimizer.params().first() {
             Some((_, v)) => v.device().clone(),
             None => Device::Cpu,
         };
         let ck = checkpoint::load(path, &dev)?;
-        let meta = &ck.metadata;
-        check_format(path, meta, FORMAT, KIND)?;
-        let fp = field(path, meta, "dataset_fingerprint")?;
+        let state = RunState::from_metadata(path, &ck.metadata, KIND)?;
+        let fp = state.dataset_fingerprint.as_deref().unwrap_or("<none>");
         if fp != self.graph_fingerprint {
             return Err(Error::msg(format!(
                 "{}: trained on dataset '{}' with fingerprint {fp}, but this graph has fingerprint {}",
                 path.display(),
-                field(path, meta, "dataset")?,
+                state.dataset,
                 self.graph_fingerprint
             )));
         }
-        if check_split && self.split.hash() != field(path, meta, "split_hash")? {
+        if check_split && self.split.hash() != state.extra(path, "split_hash")? {
             return Err(Error::msg(format!(
                 "{}: the split found does not match the one the checkpoint was trained on",
                 path.display()
@@ -122,27 +103,33 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
             .iter()
             .filter_map(|(k, v)| k.strip_prefix(OPT).map(|s| (s.to_string(), v.clone())))
             .collect();
-        let steps: u64 = field(path, meta, "optimizer_steps")?
-            .parse()
-            .map_err(|_| Error::msg(format!("{}: bad optimizer_steps", path.display())))?;
         self.optimizer
-            .load_state(&opt_state, steps)
+            .load_state(&opt_state, state.optimizer_steps)
             .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
-        self.rng = RunRng::from_state(field(path, meta, "rng")?)?;
-        self.epoch = field(path, meta, "epoch")?
-            .parse()
-            .map_err(|_| Error::msg(format!("{}: bad epoch", path.display())))?;
-        self.records = parse::<Vec<EpochRecord>>(path, meta, "records")?;
-        self.best = parse::<Option<(usize, LinkScores, LinkScores)>>(path, meta, "best")?;
+        self.rng = state.rng.clone();
+        self.epoch = state.epoch;
+        self.records = state.records_as::<Vec<EpochRecord>>(path)?;
+        self.best = serde_json::from_str::<Option<(usize, LinkScores, LinkScores)>>(
+            state.extra(path, "best")?,
+        )
+        .map_err(|e| {
+            Error::msg(format!(
+                "{}: checkpoint metadata 'best': {e}",
+                path.display()
+            ))
+        })?;
         Ok(())
     }
 }
 
+/// The metadata of a graph checkpoint (reads only the header).
+fn run_state(path: &Path) -> Result<RunState> {
+    RunState::from_metadata(path, &checkpoint::load_metadata(path)?, KIND)
+}
+
 /// The run config a paper checkpoint was trained with (reads only the header).
 pub fn checkpoint_config(path: &Path) -> Result<GraphTrainConfig> {
-    let meta = checkpoint::load_metadata(path)?;
-    check_format(path, &meta, FORMAT, KIND)?;
-    parse(path, &meta, "config")
+    run_state(path)?.config_as(path, None)
 }
 
 /// Rebuilds the paper trainer saved in `path` on `graph`, which must have the recorded fingerprint. The
@@ -154,9 +141,9 @@ pub fn restore(
     split: Option<EdgeSplit>,
     device: &Device,
 ) -> Result<GraphTrainer> {
-    let cfg = checkpoint_config(path)?;
-    let meta = checkpoint::load_metadata(path)?;
-    let fp = field(path, &meta, "dataset_fingerprint")?;
+    let state = run_state(path)?;
+    let cfg: GraphTrainConfig = state.config_as(path, None)?;
+    let fp = state.dataset_fingerprint.as_deref().unwrap_or("<none>");
     if graph.fingerprint() != fp {
         return Err(Error::msg(format!(
             "{}: trained on dataset '{}' with fingerprint {fp}, but the data found now has fingerprint {}",

@@ -1,23 +1,55 @@
-//! A training run's directory: `config.json`, `metrics.jsonl`, `curves.png`, `split.safetensors`,
-//! `result.json`, periodic checkpoints in `checkpoints/` (with a `latest` pointer) and the final
-//! checkpoint `model.safetensors`. A run killed at any point resumes from its latest checkpoint.
+//! A graph run through the shared epoch loop ([`crate::run_loop`]): its directory holds `config.json`,
+//! `metrics.jsonl`, `curves.png`, `split.safetensors`, `result.json`, periodic checkpoints in `checkpoints/`
+//! (with a `latest` pointer) and the final checkpoint `model.safetensors`. A run killed at any point resumes
+//! from its latest checkpoint.
 
 use super::model::LinkModel;
 use super::train::GraphTrainer;
 use super::trainer::{EpochRecord, GraphRunResult, LinkTrainer};
 use crate::optim::Optimizer;
 use crate::plot::{charts, Panel};
+use crate::run_loop::{run_epochs, EpochTrainer};
 use crate::rundir::RunDir;
-use crate::{Error, Result};
-use std::io::Write;
+use crate::Result;
 use std::path::{Path, PathBuf};
 
+/// The final checkpoint of a run directory.
+pub use crate::run_loop::FINAL;
 pub use crate::rundir::{find_checkpoint as find_in, run_dir_of, CHECKPOINT_DIR, LATEST};
-/// The final checkpoint of a graph run directory.
-pub const FINAL: &str = "model.safetensors";
 
-fn json_line(v: &impl serde::Serialize) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::msg(e.to_string()))
+impl<M: LinkModel, O: Optimizer> EpochTrainer for LinkTrainer<M, O> {
+    type Record = EpochRecord;
+    type Output = GraphRunResult;
+    fn epoch(&self) -> usize {
+        self.epoch
+    }
+    fn target_epochs(&self) -> usize {
+        self.fit.epochs
+    }
+    fn checkpoint_every(&self) -> (usize, usize) {
+        (self.fit.checkpoint_every, self.fit.keep_last)
+    }
+    fn records(&self) -> &[EpochRecord] {
+        &self.records
+    }
+    fn config_json(&self) -> Result<serde_json::Value> {
+        Ok(self.run_config.clone())
+    }
+    fn write_inputs(&self, dir: &RunDir) -> Result<()> {
+        Ok(self.split.save(&dir.join("split.safetensors"))?)
+    }
+    fn train_epoch(&mut self) -> Result<()> {
+        self.step().map(|_| ())
+    }
+    fn save_checkpoint(&self, path: &Path) -> Result<()> {
+        LinkTrainer::save_checkpoint(self, path)
+    }
+    fn finish(&mut self, dir: Option<&RunDir>) -> Result<GraphRunResult> {
+        if let Some(d) = dir {
+            plot_curves(&d.join("curves.png"), &self.records, &self.fit.label)?;
+        }
+        self.result()
+    }
 }
 
 impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
@@ -26,54 +58,14 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
     pub fn fit_with(
         &mut self,
         dir: Option<&RunDir>,
-        mut on_epoch: impl FnMut(&EpochRecord),
+        on_epoch: impl FnMut(&EpochRecord),
     ) -> Result<GraphRunResult> {
-        let mut metrics = match dir {
-            Some(d) => {
-                d.write_json("config.json", &self.run_config)?;
-                self.split.save(&d.join("split.safetensors"))?;
-                // Rewritten from the records, so a resumed run's file holds exactly its epochs.
-                let p = d.join("metrics.jsonl");
-                let mut f = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
-                for r in &self.records {
-                    writeln!(f, "{}", json_line(r)?).map_err(|e| Error::io(&p, e))?;
-                }
-                Some((f, p))
-            }
-            None => None,
-        };
-        while self.epoch < self.fit.epochs {
-            let r = self.step()?;
-            if let Some((f, p)) = metrics.as_mut() {
-                writeln!(f, "{}", json_line(&r)?).map_err(|e| Error::io(p.as_path(), e))?;
-            }
-            if let Some(d) = dir {
-                let every = self.fit.checkpoint_every;
-                if every > 0 && self.epoch.is_multiple_of(every) && self.epoch < self.fit.epochs {
-                    self.periodic_checkpoint(d)?;
-                }
-            }
-            on_epoch(&r);
-        }
-        let result = self.result()?;
-        if let Some(d) = dir {
-            plot_curves(&d.join("curves.png"), &self.records, &self.fit.label)?;
-            self.save_checkpoint(&d.join(FINAL))?;
-            d.write_json("result.json", &result)?;
-        }
-        Ok(result)
+        run_epochs(self, dir, on_epoch)
     }
 
     /// [`LinkTrainer::fit_with`] without a progress callback.
     pub fn fit(&mut self, dir: Option<&RunDir>) -> Result<GraphRunResult> {
         self.fit_with(dir, |_| {})
-    }
-
-    /// Writes `epoch-NNNNNN.safetensors`, then points `latest` at it and drops the oldest beyond `keep_last`.
-    fn periodic_checkpoint(&self, dir: &RunDir) -> Result<()> {
-        let ck_dir = dir.checkpoints();
-        self.save_checkpoint(&ck_dir.join(crate::rundir::checkpoint_name(self.epoch)))?;
-        crate::rundir::rotate(&ck_dir, self.epoch, self.fit.keep_last)
     }
 }
 

@@ -13,6 +13,7 @@ use vgae_data::CsrMatrix;
 /// A CSR matrix and its transpose, shared by the forward and backward ops.
 #[derive(Debug)]
 pub struct SparseMatrix {
+    /// The matrix, `[rows, cols]`.
     pub a: CsrMatrix,
     /// `aᵀ`, or `None` when `a` is symmetric (the normalised adjacency) and the backward reuses `a`.
     pub at: Option<CsrMatrix>,
@@ -24,6 +25,7 @@ pub struct SparseMatrix {
 }
 
 impl SparseMatrix {
+    /// Wraps `a` (and its transpose, unless `a` is symmetric) for the forward and backward products.
     pub fn new(a: CsrMatrix) -> Arc<Self> {
         let at = a.transpose();
         Arc::new(SparseMatrix {

@@ -1,8 +1,8 @@
 //! A whole training run written to a run directory, and the z sweep.
 //!
-//! Run directory: `config.json`, `metrics.jsonl` (one [`EpochMetrics`] per line), `curve.png`,
-//! `samples.png` (8 × 8 draws from the prior), `reconstructions.png` (rows alternate test inputs and their
-//! reconstructions), `checkpoint.safetensors` (with `model.safetensors` linked to it), `summary.json`, and for
+//! Run directory (the layout of every run, [`crate::run_loop`]): `config.json`, `metrics.jsonl` (one
+//! [`EpochMetrics`] per line), `curves.png`, `samples.png` (8 × 8 draws from the prior), `reconstructions.png`
+//! (rows alternate test inputs and their reconstructions), `model.safetensors`, `result.json`, and for
 //! z = 2 `manifold.png` and `latent_scatter.png`; with `checkpoint_every` > 0 also periodic checkpoints in
 //! `checkpoints/` and a `checkpoints/latest` pointer, from which a killed run resumes.
 
@@ -12,35 +12,41 @@ use super::model::Vae;
 use super::train::{Checkpoint, EpochMetrics, Progress, Trainer, VaeData};
 use crate::plot::{charts, image_grid, Panel};
 use crate::rng::RunRng;
+use crate::run_loop::{run_epochs, EpochTrainer};
+use crate::rundir::RunDir;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor};
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// A finished VAE run's numbers, as `result.json` holds them.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
+    /// Dataset name.
     pub dataset: String,
+    /// Latent size.
     pub z: usize,
+    /// Epochs completed.
     pub epochs: usize,
+    /// Test −ELBO per image after the last epoch (nats, fixed evaluation noise).
     pub test_neg_elbo: f64,
+    /// Mean training −ELBO per image of the last epoch (nats).
     pub train_neg_elbo: f64,
     /// IWAE estimate of −log p(x) per test image (nats), when computed.
     pub iwae_nll: Option<f64>,
+    /// Importance samples per image of the IWAE estimate.
     pub iwae_k: Option<usize>,
+    /// Test images the IWAE estimate averages over (the first ones).
     pub iwae_images: Option<usize>,
     /// Seconds in training steps, all epochs together (evaluation excluded).
     pub train_seconds: f64,
+    /// Training seconds of each epoch.
     pub epoch_seconds: Vec<f64>,
+    /// Every epoch's metrics.
     pub metrics: Vec<EpochMetrics>,
+    /// The run directory, when one was written.
     pub out: Option<PathBuf>,
-}
-
-fn write_json(path: &Path, v: &impl Serialize) -> Result<()> {
-    let s = serde_json::to_string_pretty(v).map_err(|e| Error::msg(e.to_string()))?;
-    vgae_data::split::atomic_write(path, (s + "\n").as_bytes())?;
-    Ok(())
 }
 
 /// Evaluation batch for the test −ELBO.
@@ -48,8 +54,10 @@ const EVAL_BATCH: usize = 1000;
 /// Decoder rows per IWAE chunk.
 const IWAE_ROWS: usize = 20_000;
 
-/// The final checkpoint of a run directory.
-pub const FINAL: &str = "checkpoint.safetensors";
+/// The final checkpoint of a run directory (the same name for every kind of run).
+pub use crate::run_loop::FINAL;
+/// The final checkpoint's name in VAE run directories written before the families were unified.
+pub const LEGACY_FINAL: &str = "checkpoint.safetensors";
 pub use crate::rundir::{run_dir_of, CHECKPOINT_DIR};
 
 /// Trains for `cfg.epochs`, evaluating after every epoch; writes the run directory when `out` is given.
@@ -65,16 +73,16 @@ pub fn train_run(
     continue_run(&mut t, data, out, progress)
 }
 
-/// Trains `t` from `t.epoch` up to `t.cfg.epochs` (a fresh trainer or one restored from a checkpoint),
-/// evaluating after every epoch and writing periodic checkpoints; then writes the run directory's final
-/// files when `out` is given. A resumed run ends bit-identical to an uninterrupted one on CPU.
+/// Trains `t` from `t.epoch` up to `t.cfg.epochs` (a fresh trainer or one restored from a checkpoint) through
+/// the shared epoch loop, evaluating after every epoch and writing periodic checkpoints; then writes the run
+/// directory's final files when `out` is given. A resumed run ends bit-identical to an uninterrupted one on
+/// CPU.
 pub fn continue_run(
     t: &mut Trainer,
     data: &VaeData,
     out: Option<&Path>,
     progress: &mut dyn Progress,
 ) -> Result<RunSummary> {
-    let dev = data.train.device().clone();
     match &t.data_fingerprint {
         Some(f) if *f != data.fingerprint => {
             return Err(Error::msg(format!(
@@ -84,36 +92,47 @@ pub fn continue_run(
         }
         _ => t.data_fingerprint = Some(data.fingerprint.clone()),
     }
-    let (vcfg, cfg) = (t.vae_cfg.clone(), t.cfg.clone());
-    let mut metrics_file = None;
-    if let Some(o) = out {
-        let ck = o.join(CHECKPOINT_DIR);
-        std::fs::create_dir_all(&ck).map_err(|e| Error::io(&ck, e))?;
-        crate::rundir::remove_stale_temps(o);
-        crate::rundir::remove_stale_temps(&ck);
-        write_json(
-            &o.join("config.json"),
-            &serde_json::json!({"model": vcfg, "train": cfg, "n_train": data.n_train, "n_test": data.n_test, "device": format!("{dev:?}")}),
-        )?;
-        // Rewritten from the records, so a resumed run's file holds exactly its epochs.
-        let p = o.join("metrics.jsonl");
-        let mut f = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
-        for m in &t.records {
-            writeln!(
-                f,
-                "{}",
-                serde_json::to_string(m).map_err(|e| Error::msg(e.to_string()))?
-            )
-            .map_err(|e| Error::io(&p, e))?;
-        }
-        metrics_file = Some((f, p));
+    let dir = out.map(RunDir::create).transpose()?;
+    let mut run = VaeRun { t, data, progress };
+    run_epochs(&mut run, dir.as_ref(), |_| {})
+}
+
+/// A VAE trainer with its data, as the shared epoch loop drives it.
+struct VaeRun<'a> {
+    t: &'a mut Trainer,
+    data: &'a VaeData,
+    progress: &'a mut dyn Progress,
+}
+
+impl EpochTrainer for VaeRun<'_> {
+    type Record = EpochMetrics;
+    type Output = RunSummary;
+    fn epoch(&self) -> usize {
+        self.t.epoch
     }
-    while t.epoch < cfg.epochs {
+    fn target_epochs(&self) -> usize {
+        self.t.cfg.epochs
+    }
+    fn checkpoint_every(&self) -> (usize, usize) {
+        (self.t.cfg.checkpoint_every, self.t.cfg.keep_last)
+    }
+    fn records(&self) -> &[EpochMetrics] {
+        &self.t.records
+    }
+    fn config_json(&self) -> Result<serde_json::Value> {
+        let (t, d) = (&self.t, self.data);
+        Ok(
+            serde_json::json!({"model": t.vae_cfg, "train": t.cfg, "n_train": d.n_train,
+            "n_test": d.n_test, "device": format!("{:?}", d.train.device())}),
+        )
+    }
+    fn train_epoch(&mut self) -> Result<()> {
+        let (t, data) = (&mut *self.t, self.data);
         let t0 = Instant::now();
-        let train = t.train_epoch(data, progress)?;
+        let train = t.train_epoch(data, self.progress)?;
         let secs = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        let (te, tr, tk) = eval::neg_elbo(&t.model, &data.test, EVAL_BATCH, cfg.eval_seed)?;
+        let (te, tr, tk) = eval::neg_elbo(&t.model, &data.test, EVAL_BATCH, t.cfg.eval_seed)?;
         if !te.is_finite() {
             return Err(Error::NonFinite {
                 epoch: t.epoch,
@@ -130,88 +149,58 @@ pub fn continue_run(
             seconds: secs,
             eval_seconds: t1.elapsed().as_secs_f64(),
         };
-        if let Some((f, p)) = metrics_file.as_mut() {
-            writeln!(
-                f,
-                "{}",
-                serde_json::to_string(&m).map_err(|e| Error::msg(e.to_string()))?
-            )
-            .map_err(|e| Error::io(p.as_path(), e))?;
-        }
-        t.records.push(m.clone());
-        if let Some(o) = out {
-            let every = cfg.checkpoint_every;
-            if every > 0 && t.epoch.is_multiple_of(every) && t.epoch < cfg.epochs {
-                periodic_checkpoint(t, &o.join(CHECKPOINT_DIR))?;
+        self.progress.epoch_end(&m);
+        t.records.push(m);
+        Ok(())
+    }
+    fn save_checkpoint(&self, path: &Path) -> Result<()> {
+        self.t.save(path)
+    }
+    fn finish(&mut self, dir: Option<&RunDir>) -> Result<RunSummary> {
+        let (t, data) = (&*self.t, self.data);
+        let (vcfg, cfg) = (&t.vae_cfg, &t.cfg);
+        let (iwae, iwae_n) = if cfg.iwae_k > 0 {
+            let n = cfg.iwae_n.min(data.n_test);
+            let x = data.test.narrow(0, 0, n)?;
+            let nll = eval::iwae_nll(&t.model, &x, cfg.iwae_k, cfg.eval_seed, IWAE_ROWS)?;
+            (Some(nll), Some(n))
+        } else {
+            (None, None)
+        };
+        let metrics = t.records.clone();
+        let last = metrics.last();
+        let summary = RunSummary {
+            dataset: data.name.clone(),
+            z: vcfg.z,
+            epochs: t.epoch,
+            test_neg_elbo: last.map_or(f64::NAN, |m| m.test_neg_elbo),
+            train_neg_elbo: last.map_or(f64::NAN, |m| m.train_neg_elbo),
+            iwae_nll: iwae,
+            iwae_k: iwae.map(|_| cfg.iwae_k),
+            iwae_images: iwae_n,
+            train_seconds: metrics.iter().map(|m| m.seconds).sum(),
+            epoch_seconds: metrics.iter().map(|m| m.seconds).collect(),
+            metrics: metrics.clone(),
+            out: dir.map(|d| d.path().to_path_buf()),
+        };
+        if let Some(o) = dir {
+            let title = format!("{} VAE, z = {}", data.name, vcfg.z);
+            curve_png(&o.join("curves.png"), &title, &metrics)?;
+            let mut rng = RunRng::new(cfg.eval_seed ^ 0x5a5a);
+            samples_png(&t.model, &o.join("samples.png"), 64, &mut rng)?;
+            reconstructions_png(&t.model, &data.test, &o.join("reconstructions.png"))?;
+            if vcfg.z == 2 {
+                manifold_png(&t.model, &o.join("manifold.png"), 20)?;
+                scatter_png(&t.model, data, &o.join("latent_scatter.png"))?;
             }
         }
-        progress.epoch_end(&m);
+        Ok(summary)
     }
-    let (iwae, iwae_n) = if cfg.iwae_k > 0 {
-        let n = cfg.iwae_n.min(data.n_test);
-        let x = data.test.narrow(0, 0, n)?;
-        (
-            Some(eval::iwae_nll(
-                &t.model,
-                &x,
-                cfg.iwae_k,
-                cfg.eval_seed,
-                IWAE_ROWS,
-            )?),
-            Some(n),
-        )
-    } else {
-        (None, None)
-    };
-    let metrics = t.records.clone();
-    let last = metrics.last();
-    let summary = RunSummary {
-        dataset: data.name.clone(),
-        z: vcfg.z,
-        epochs: t.epoch,
-        test_neg_elbo: last.map_or(f64::NAN, |m| m.test_neg_elbo),
-        train_neg_elbo: last.map_or(f64::NAN, |m| m.train_neg_elbo),
-        iwae_nll: iwae,
-        iwae_k: iwae.map(|_| cfg.iwae_k),
-        iwae_images: iwae_n,
-        train_seconds: metrics.iter().map(|m| m.seconds).sum(),
-        epoch_seconds: metrics.iter().map(|m| m.seconds).collect(),
-        metrics: metrics.clone(),
-        out: out.map(Path::to_path_buf),
-    };
-    if let Some(o) = out {
-        t.save(&o.join(FINAL))?;
-        curve_png(
-            &o.join("curve.png"),
-            &format!("{} VAE, z = {}", data.name, vcfg.z),
-            &metrics,
-        )?;
-        samples_png(
-            &t.model,
-            &o.join("samples.png"),
-            64,
-            &mut RunRng::new(cfg.eval_seed ^ 0x5a5a),
-        )?;
-        reconstructions_png(&t.model, &data.test, &o.join("reconstructions.png"))?;
-        if vcfg.z == 2 {
-            manifold_png(&t.model, &o.join("manifold.png"), 20)?;
-            scatter_png(&t.model, data, &o.join("latent_scatter.png"))?;
-        }
-        write_json(&o.join("summary.json"), &summary)?;
-    }
-    Ok(summary)
-}
-
-/// Writes `epoch-NNNNNN.safetensors` (atomically), then points `latest` at it and drops the oldest beyond
-/// `keep_last`.
-fn periodic_checkpoint(t: &Trainer, ck_dir: &Path) -> Result<()> {
-    t.save(&ck_dir.join(crate::rundir::checkpoint_name(t.epoch)))?;
-    crate::rundir::rotate(ck_dir, t.epoch, t.cfg.keep_last)
 }
 
 /// The checkpoint to resume a VAE run from (see [`crate::rundir::find_checkpoint`]).
 pub fn find_checkpoint(path: &Path) -> Result<PathBuf> {
-    crate::rundir::find_checkpoint(path, &[FINAL])
+    crate::rundir::find_checkpoint(path, &[FINAL, LEGACY_FINAL])
 }
 
 /// Evaluates a checkpoint on `data` (which must be the data it was trained on): test −ELBO with the fixed
@@ -264,6 +253,7 @@ pub fn samples_png(model: &Vae, path: &Path, n: usize, rng: &mut RunRng) -> Resu
     )
 }
 
+/// `n` decoder means (pixels in [0, 1]) of z ~ N(0, I) drawn from `rng`.
 pub fn sample_images(model: &Vae, n: usize, rng: &mut RunRng) -> Result<Vec<Vec<f32>>> {
     let dev = model.params()[0].1.device().clone();
     let z = rng.normal(&[n, model.cfg.z], &dev)?;
@@ -339,7 +329,9 @@ pub fn scatter_png(model: &Vae, data: &VaeData, path: &Path) -> Result<()> {
 /// One sweep entry.
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepEntry {
+    /// Latent size.
     pub z: usize,
+    /// The run's numbers.
     pub summary: RunSummary,
 }
 
@@ -402,6 +394,7 @@ pub fn sweep(
     Ok(entries)
 }
 
+/// The sweep's final numbers as a markdown table (`sweep.md`).
 pub fn sweep_table(entries: &[SweepEntry]) -> String {
     let mut s = String::from("| z | epochs | train -ELBO | test -ELBO | IWAE -log p(x) | train seconds |\n| --- | --- | --- | --- | --- | --- |\n");
     for e in entries {

@@ -6,6 +6,7 @@ use super::model::{to_torch_layout, Vae};
 use crate::checkpoint;
 use crate::optim::{Adagrad, Adam, Optimizer};
 use crate::rng::RunRng;
+use crate::run_state::RunState;
 use crate::{Error, Result};
 use candle_core::{DType, Device, Tensor};
 use rand::seq::SliceRandom;
@@ -16,15 +17,23 @@ use vgae_data::images::ImageDataset;
 
 /// A dataset ready for training: pixels / 255 as f32 `[n, h·w]` on the device.
 pub struct VaeData {
+    /// Dataset name.
     pub name: String,
+    /// Image height in pixels.
     pub height: usize,
+    /// Image width in pixels.
     pub width: usize,
+    /// Training images `[n_train, h·w]`.
     pub train: Tensor,
+    /// Test images `[n_test, h·w]` (binarised once when training binarises).
     pub test: Tensor,
     /// Training pixels as bytes, kept on the host for per-epoch dynamic binarisation.
     pub train_u8: Vec<u8>,
+    /// Test labels, where the dataset has them (for the z = 2 scatter).
     pub test_labels: Option<Vec<u8>>,
+    /// Training images kept.
     pub n_train: usize,
+    /// Test images.
     pub n_test: usize,
     /// A short hash of the images used (the training images kept and the test set): ties checkpoints to
     /// their data.
@@ -127,15 +136,19 @@ fn binarize_px(p: u8, r: &mut RunRng) -> f32 {
 /// Per-epoch numbers, one line of `metrics.jsonl`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EpochMetrics {
+    /// Epochs completed.
     pub epoch: usize,
     /// Mean −ELBO per image over the epoch's training batches (nats).
     pub train_neg_elbo: f64,
     /// −ELBO per test image with fixed evaluation noise (nats).
     pub test_neg_elbo: f64,
+    /// The reconstruction part of the test −ELBO (nats per image).
     pub test_recon: f64,
+    /// The KL part of the test −ELBO (nats per image).
     pub test_kl: f64,
     /// Seconds spent in the training steps of this epoch.
     pub seconds: f64,
+    /// Seconds spent evaluating after it.
     pub eval_seconds: f64,
 }
 
@@ -143,20 +156,29 @@ pub struct EpochMetrics {
 pub trait Progress {
     /// A sweep starts the run of latent size `z`.
     fn run_start(&mut self, _z: usize) {}
+    /// Epoch `epoch` (1-based) starts, with `steps` batches.
     fn epoch_start(&mut self, _epoch: usize, _steps: usize) {}
     /// Called every few steps with the running mean −ELBO per image.
     fn step(&mut self, _step: usize, _running: f64) {}
+    /// An epoch ended and was evaluated.
     fn epoch_end(&mut self, _m: &EpochMetrics) {}
 }
 
+/// Reports nothing.
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// A VAE under training: model, optimiser, the run's RNG and its record.
 pub struct Trainer {
+    /// The model.
     pub model: Vae,
+    /// Adagrad or Adam over the model's parameters.
     pub opt: Box<dyn Optimizer + Send>,
+    /// Init, shuffling, binarisation and reparametrisation noise.
     pub rng: RunRng,
+    /// The architecture.
     pub vae_cfg: VaeConfig,
+    /// The training settings.
     pub cfg: TrainConfig,
     /// Epochs completed.
     pub epoch: usize,
@@ -310,29 +332,23 @@ impl Trainer {
                 tensors.push((format!("{OPT}{n}"), to_torch_layout(&t)?));
             }
         }
-        let js = |v: &dyn erased::Ser| v.json();
-        let mut meta: HashMap<String, String> = [
-            (checkpoint::FORMAT_KEY, FORMAT.to_string()),
-            ("kind", KIND.to_string()),
-            ("vae_config", js(&self.vae_cfg)),
-            ("train_config", js(&self.cfg)),
-            ("epoch", self.epoch.to_string()),
-            ("optimizer_steps", self.opt.steps().to_string()),
-            (
-                "optimizer_state",
+        let to_value = |v: &dyn erased::Ser| v.value();
+        let state = RunState {
+            kind: KIND.into(),
+            config: serde_json::json!({ "model": to_value(&self.vae_cfg), "train": to_value(&self.cfg) }),
+            epoch: self.epoch,
+            optimizer_steps: self.opt.steps(),
+            rng: self.rng.clone(),
+            dataset: self.cfg.dataset.clone(),
+            dataset_fingerprint: self.data_fingerprint.clone(),
+            records: to_value(&self.records),
+            extra: [(
+                "optimizer_state".to_string(),
                 if with_optimizer { "included" } else { "none" }.to_string(),
-            ),
-            ("rng_state", self.rng.state()),
-            ("dataset", self.cfg.dataset.clone()),
-            ("records", js(&self.records)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        if let Some(f) = &self.data_fingerprint {
-            meta.insert("dataset_fingerprint".into(), f.clone());
-        }
-        checkpoint::save(path, &tensors, &meta)
+            )]
+            .into(),
+        };
+        checkpoint::save(path, &tensors, &state.to_metadata())
     }
 
     /// Restores a trainer saved by [`Trainer::save`], ready to continue exactly where it stopped.
@@ -366,20 +382,28 @@ impl Trainer {
     }
 }
 
-/// The checkpoint format this build writes.
-pub const FORMAT: &str = "vgae-vae/2";
-/// Formats this build reads (1: before the kind, dataset fingerprint and records were recorded).
-pub const READS: [&str; 2] = ["vgae-vae/1", FORMAT];
+/// The checkpoint format this build writes (the one every run writes, [`crate::run_state`]).
+pub use crate::run_state::FORMAT;
+/// Formats this build reads: [`FORMAT`] and the VAE formats before the families were unified
+/// (`vgae-vae/1` had no kind, dataset fingerprint or records).
+pub const READS: [&str; 3] = ["vgae-vae/1", "vgae-vae/2", FORMAT];
+/// The `kind` recorded in VAE checkpoints.
 pub const KIND: &str = "vae";
 const OPT: &str = "optimizer.";
 
 /// A checkpoint's contents.
 pub struct Checkpoint {
+    /// The file read.
     pub path: PathBuf,
+    /// The architecture.
     pub vae_cfg: VaeConfig,
+    /// The training settings.
     pub train_cfg: TrainConfig,
+    /// Epochs completed.
     pub epoch: usize,
+    /// Optimiser updates applied.
     pub optimizer_steps: u64,
+    /// The run RNG's state.
     pub rng: RunRng,
     /// Per-epoch metrics up to `epoch` (empty in format 1).
     pub records: Vec<EpochMetrics>,
@@ -387,6 +411,7 @@ pub struct Checkpoint {
     pub fingerprint: Option<String>,
     /// Whether the optimiser state is included (not in parameters-only files).
     pub has_optimizer: bool,
+    /// Parameters (PyTorch layout) and optimiser state.
     pub tensors: HashMap<String, Tensor>,
     /// All of the file's metadata.
     pub metadata: HashMap<String, String>,
@@ -398,49 +423,11 @@ impl Checkpoint {
     /// file (and every missing, unexpected or mis-shaped tensor).
     pub fn read(path: &Path, dev: &Device) -> Result<Self> {
         let raw = checkpoint::load(path, dev)?;
-        let meta = &raw.metadata.clone();
-        let bad = |m: String| Error::msg(format!("{}: {m}", path.display()));
-        let format = meta
-            .get(checkpoint::FORMAT_KEY)
-            .map(String::as_str)
-            .unwrap_or("<none>");
-        let kind = meta.get("kind").map(String::as_str);
-        if let Some(k) = kind.filter(|&k| k != KIND) {
-            return Err(bad(format!(
-                "this is a '{k}' checkpoint, expected a '{KIND}' checkpoint"
-            )));
-        }
-        if !READS.contains(&format) {
-            return Err(bad(format!(
-                "checkpoint format '{format}', this build reads {} (a newer or foreign file?)",
-                READS.join(" or ")
-            )));
-        }
-        let get = |k: &str| {
-            meta.get(k)
-                .map(String::as_str)
-                .ok_or_else(|| bad(format!("checkpoint metadata lacks '{k}'")))
-        };
-        let parse_json = |k: &str| -> Result<serde_json::Value> {
-            serde_json::from_str(get(k)?)
-                .map_err(|e| bad(format!("checkpoint metadata '{k}': {e}")))
-        };
-        let vae_cfg: VaeConfig = serde_json::from_value(parse_json("vae_config")?)
-            .map_err(|e| bad(format!("checkpoint metadata 'vae_config': {e}")))?;
-        let train_cfg: TrainConfig = serde_json::from_value(parse_json("train_config")?)
-            .map_err(|e| bad(format!("checkpoint metadata 'train_config': {e}")))?;
-        let epoch = get("epoch")?
-            .parse()
-            .map_err(|e| bad(format!("checkpoint metadata 'epoch': {e}")))?;
-        let optimizer_steps = get("optimizer_steps")?
-            .parse()
-            .map_err(|e| bad(format!("checkpoint metadata 'optimizer_steps': {e}")))?;
-        let rng = RunRng::from_state(get("rng_state")?).map_err(|e| bad(e.to_string()))?;
-        let records = match meta.get("records") {
-            Some(r) => serde_json::from_str(r)
-                .map_err(|e| bad(format!("checkpoint metadata 'records': {e}")))?,
-            None => Vec::new(),
-        };
+        let state = RunState::from_metadata(path, &raw.metadata, KIND)?;
+        let vae_cfg: VaeConfig = state.config_as(path, Some("model"))?;
+        let train_cfg: TrainConfig = state.config_as(path, Some("train"))?;
+        let records = state.records_as(path)?;
+        let (epoch, optimizer_steps, rng) = (state.epoch, state.optimizer_steps, state.rng.clone());
         let has_optimizer = raw.tensors.keys().any(|k| k.starts_with(OPT));
         let ck = Checkpoint {
             path: path.to_path_buf(),
@@ -450,7 +437,7 @@ impl Checkpoint {
             optimizer_steps,
             rng,
             records,
-            fingerprint: meta.get("dataset_fingerprint").cloned(),
+            fingerprint: state.dataset_fingerprint.clone(),
             has_optimizer,
             tensors: raw.tensors,
             metadata: raw.metadata,
@@ -522,11 +509,12 @@ impl Checkpoint {
 
 mod erased {
     pub trait Ser {
-        fn json(&self) -> String;
+        fn value(&self) -> serde_json::Value;
     }
     impl<T: serde::Serialize> Ser for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).expect("config serialises")
+        fn value(&self) -> serde_json::Value {
+            // Configs and records are plain structs of numbers and strings: they always serialise.
+            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
         }
     }
 }
