@@ -4,7 +4,7 @@
 
 use candle_core::Device;
 use std::time::Instant;
-use vgae_core::graph::gram::{softplus_gram_device, softplus_gram_host};
+use vgae_core::graph::all_pairs_softplus::{softplus_gram_device, softplus_gram_host};
 use vgae_core::rng::RunRng;
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -17,7 +17,7 @@ pub mod run_loop;
 pub mod run_state;
 pub mod rundir;
 mod simd;
-pub mod team;
+pub(crate) mod lockstep;
 pub mod vae;
 
 pub use error::{Error, Result};

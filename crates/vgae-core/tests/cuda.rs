@@ -5,7 +5,7 @@
 
 use candle_core::{Device, Tensor, Var};
 use rand::Rng;
-use vgae_core::graph::gram::softplus_gram;
+use vgae_core::graph::all_pairs_softplus::softplus_gram;
 use vgae_core::graph::norm::normalized_adjacency;
 use vgae_core::graph::pairdot::pair_logits;
 use vgae_core::graph::sparse::SparseMatrix;

@@ -1,7 +1,7 @@
 //! Losses, sparse propagation, normalisation, metrics and Adam against independently computed values.
 
 use candle_core::{Device, Tensor, Var};
-use vgae_core::graph::gram::{
+use vgae_core::graph::all_pairs_softplus::{
     softplus_gram, softplus_gram_device, softplus_gram_host, softplus_gram_host_portable,
 };
 use vgae_core::graph::loss::{bce_with_logits, dense_recon_loss, kl_loss, DenseWeights};

@@ -1,6 +1,6 @@
 //! Edge decoders: the [`Decoder`] trait and the paper's inner product, p(A_ij = 1 | z) = sigmoid(z_i · z_j).
 
-use super::gram::softplus_gram;
+use super::all_pairs_softplus::softplus_gram;
 use crate::Result;
 use candle_core::Tensor;
 

@@ -4,14 +4,14 @@
 //! [`NegativeSampler`], and the [`LinkTrainer`] that fits any [`LinkModel`] with checkpoints and resume.
 //! [`GraphTrainer`] is the paper's configuration of all of it, as the `vgae` command runs it.
 
+pub mod all_pairs_softplus;
+#[cfg(target_arch = "x86_64")]
+mod all_pairs_softplus_avx512;
 #[cfg(feature = "cuda")]
 mod cuda;
 pub mod decoder;
 pub mod encoder;
 pub mod gcn;
-pub mod gram;
-#[cfg(target_arch = "x86_64")]
-mod gram_avx512;
 pub mod loss;
 pub mod model;
 pub mod negatives;

@@ -6,7 +6,7 @@
 //! `dL/dx = δ·W₁ᵀ` for the input images that nothing needs (a fifth of all multiply-adds). Here each layer
 //! is one GEMM call forward and two backward, with the bias, activation and loss fused into single passes.
 //!
-//! Threads: every thread of the pool runs the whole step ([`team::run`]), each on its own columns of every
+//! Threads: every thread of the pool runs the whole step ([`lockstep::run`]), each on its own columns of every
 //! layer (rows for the narrow heads and the loss), meeting at spin barriers between layers; the GEMMs run
 //! single-threaded on their share. Gradient buffers are not zeroed first: their GEMM writes them whole.
 //! (An MNIST epoch at 2 threads: 7.8 s with autograd, 4.3 s with this pass and gemm's own threading, ~3 s
@@ -17,8 +17,8 @@ mod mat;
 
 use super::config::Likelihood;
 use super::model::{Linear, Vae};
-use crate::graph::gram::softplus_sigmoid;
-use crate::team::{self, Shared};
+use crate::graph::all_pairs_softplus::softplus_sigmoid;
+use crate::lockstep::{self, Shared};
 use crate::{Error, Result};
 use candle_core::Tensor;
 use layer::{backward_cols, forward_cols, ActGrad, Dense, Hidden, HiddenRef, InputGrad};
@@ -61,7 +61,7 @@ impl Vae {
     /// Σ over the batch of −ELBO and the gradient of that sum for every parameter, in [`Vae::params`] order,
     /// for images `x` (`[rows, input_dim]`) and noise `eps` (`[rows, z]`). `None` where this path does not
     /// apply (a Gaussian decoder, or parameters off the CPU): the caller then uses autograd. Runs on every
-    /// thread of the current Rayon pool ([`team::run`]).
+    /// thread of the current Rayon pool ([`lockstep::run`]).
     pub fn fast_grads<'a>(
         &'a self,
         x: &[f32],
@@ -155,7 +155,7 @@ impl Vae {
         // SAFETY (for the whole body): each phase below writes only this thread's columns (`share(.., ALIGN)`)
         // or rows (`share(.., 1)`) of its outputs and reads only buffers completed before the barrier that
         // ends the previous phase, as `Shared` requires.
-        team::run(|me| unsafe {
+        lockstep::run(|me| unsafe {
             // Forward: encoder layers, each a phase over its output columns.
             let mut input = x_mat;
             for (i, l) in enc.iter().enumerate() {

@@ -144,11 +144,6 @@ impl Shared {
         self.len
     }
 
-    /// Whether the buffer has no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// `len` elements from `start`, for writing.
     ///
     /// # Safety

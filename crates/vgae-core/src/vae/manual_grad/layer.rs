@@ -1,8 +1,8 @@
-//! One layer of the fast VAE step, forward and backward, as this thread's share of a [`crate::team::run`].
+//! One layer of the fast VAE step, forward and backward, as this thread's share of a [`crate::lockstep::run`].
 
 use super::mat::{fresh, gemm_into, HostParam, Mat};
 use super::ALIGN;
-use crate::team::{Member, Shared};
+use crate::lockstep::{Member, Shared};
 use crate::vae::config::Activation;
 use crate::vae::model::Linear;
 use crate::Result;

@@ -85,6 +85,7 @@ unsafe fn rows_block<const R: usize>(
     mut gjt: Option<&mut [f32]>,
 ) -> f64 {
     let (z, zt) = (t.z.as_ptr(), t.zt.as_ptr());
+    // SAFETY: r < R and i + R ≤ rows, so row i0 + i + r < n (the caller's contract) and k < D.
     let zi = |r: usize, k: usize| unsafe { *z.add((t.i0 + i + r) * D + k) };
     let mut gacc = [_mm512_setzero_ps(); R];
     let mut spacc = _mm512_setzero_ps();
@@ -99,6 +100,7 @@ unsafe fn rows_block<const R: usize>(
         // Logits x_r = Z_J[c..c+16] · z_(i+r), 16 lanes over columns.
         let mut x = [_mm512_setzero_ps(); R];
         for k in 0..D {
+            // SAFETY: the mask covers only columns j0 + c .. j0 + c + valid ≤ j0 + cols ≤ n of row k of Zᵀ.
             let col = unsafe { _mm512_maskz_loadu_ps(m, zt.add(k * t.n + t.j0 + c)) };
             for (r, xr) in x.iter_mut().enumerate() {
                 *xr = _mm512_fmadd_ps(_mm512_set1_ps(zi(r, k)), col, *xr);
@@ -109,22 +111,27 @@ unsafe fn rows_block<const R: usize>(
             let (sp, sg) = softplus_sigmoid16(x[r]);
             spacc = _mm512_add_ps(spacc, _mm512_maskz_mov_ps(m, sp));
             s[r] = _mm512_maskz_mov_ps(m, sg);
+            // SAFETY: sbuf[r] is a 16-float array, exactly one 512-bit store.
             unsafe { _mm512_storeu_ps(sbuf[r].as_mut_ptr(), s[r]) };
         }
         // dG_Jᵀ[k][c..c+16] += Σ_r σ_r · z_(i+r)[k].
         if let Some(g) = gjt.as_deref_mut() {
             for k in 0..D {
+                // SAFETY: g is [16, cols] (tile_pair sized it); the masked lanes stay below column cols.
                 let p = unsafe { g.as_mut_ptr().add(k * t.cols + c) };
+                // SAFETY: as above, only the `valid` masked lanes are read.
                 let mut acc = unsafe { _mm512_maskz_loadu_ps(m, p) };
                 for (r, sr) in s.iter().enumerate() {
                     acc = _mm512_fmadd_ps(*sr, _mm512_set1_ps(zi(r, k)), acc);
                 }
+                // SAFETY: the same masked lanes are written back.
                 unsafe { _mm512_mask_storeu_ps(p, m, acc) };
             }
         }
         // dG_I[r] += Σ_j σ_rj · z_j over the valid columns (j indexes both z's rows and each sbuf row).
         #[allow(clippy::needless_range_loop)]
         for j in 0..valid {
+            // SAFETY: j < valid, so row j0 + c + j < j0 + cols ≤ n: 16 floats of one row of Z.
             let zj = unsafe { _mm512_loadu_ps(z.add((t.j0 + c + j) * D)) };
             for (r, g) in gacc.iter_mut().enumerate() {
                 *g = _mm512_fmadd_ps(_mm512_set1_ps(sbuf[r][j]), zj, *g);
@@ -132,7 +139,9 @@ unsafe fn rows_block<const R: usize>(
         }
     }
     for (r, g) in gacc.iter().enumerate() {
+        // SAFETY: grad is [n, 16] and row i0 + i + r < n, as for `zi`.
         let p = unsafe { grad.as_mut_ptr().add((t.i0 + i + r) * D) };
+        // SAFETY: one row of 16 floats, read then written.
         unsafe { _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), *g)) };
     }
     _mm512_reduce_add_ps(spacc) as f64
@@ -156,11 +165,13 @@ pub unsafe fn tile_pair(t: &Tile, diag: bool, gjt: &mut Vec<f32>, grad: &mut [f3
     let mut i = 0;
     while i + ROWS <= t.rows {
         let g = (!diag).then_some(gjt.as_mut_slice());
+        // SAFETY: AVX-512F is this function's own target feature; i + ROWS ≤ rows; the asserts above hold.
         total += unsafe { rows_block::<ROWS>(t, i, grad, g) };
         i += ROWS;
     }
     while i < t.rows {
         let g = (!diag).then_some(gjt.as_mut_slice());
+        // SAFETY: as above, with i + 1 ≤ rows.
         total += unsafe { rows_block::<1>(t, i, grad, g) };
         i += 1;
     }

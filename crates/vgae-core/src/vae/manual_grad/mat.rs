@@ -1,7 +1,7 @@
 //! Host views for the fast VAE step: parameters read in place, strided matrix operands over shared buffers,
 //! a single-threaded GEMM into them, and buffers that a GEMM fills before anything reads them.
 
-use crate::team::Shared;
+use crate::lockstep::Shared;
 use crate::{Error, Result};
 use candle_core::{CpuStorage, Storage, Tensor};
 use gemm::Parallelism;

@@ -2,7 +2,7 @@
 //! N × N logits: the dense reconstruction loss in O(N·d) memory.
 //!
 //! CPU: one fused pass per 128 × 128 tile (logits, softplus, sigmoid, gradient), parallel over tiles, with
-//! vectorised exp / log1p: an AVX-512 kernel for d = 16 (`gram_avx512`), else an AVX2+FMA or portable build of
+//! vectorised exp / log1p: an AVX-512 kernel for d = 16 (`all_pairs_softplus_avx512`), else an AVX2+FMA or portable build of
 //! the generic one, picked at run time. Other devices: row blocks with Candle ops.
 
 use candle_core::{Result, Tensor};
@@ -155,8 +155,11 @@ crate::simd::multiversion! {
 fn tile_into(job: &TileJob, scratch: &mut Vec<f32>, portable: bool, grad: &mut [f32]) -> f64 {
     let d = job.d;
     #[cfg(target_arch = "x86_64")]
-    if !portable && d == super::gram_avx512::D && std::is_x86_feature_detected!("avx512f") {
-        let tile = super::gram_avx512::Tile {
+    if !portable
+        && d == super::all_pairs_softplus_avx512::D
+        && std::is_x86_feature_detected!("avx512f")
+    {
+        let tile = super::all_pairs_softplus_avx512::Tile {
             z: job.z,
             zt: job.zt,
             n: job.n,
@@ -166,7 +169,9 @@ fn tile_into(job: &TileJob, scratch: &mut Vec<f32>, portable: bool, grad: &mut [
             cols: job.cols,
         };
         // SAFETY: AVX-512F is present; the tile lies inside Z (`gram_host` builds it from spans of n).
-        return unsafe { super::gram_avx512::tile_pair(&tile, job.diag, scratch, grad) };
+        return unsafe {
+            super::all_pairs_softplus_avx512::tile_pair(&tile, job.diag, scratch, grad)
+        };
     }
     let _ = portable;
     scratch.resize(TILE * TILE, 0.0);
