@@ -15,8 +15,8 @@ pub use ckpt::{eval, resume};
 
 #[derive(Subcommand)]
 pub enum VaeCommand {
-    /// Train a VAE; writes a run directory (config.json, metrics.jsonl, curve.png, samples.png,
-    /// reconstructions.png, checkpoint.safetensors, summary.json; manifold.png and latent_scatter.png for z = 2).
+    /// Train a VAE; writes a run directory (config.json, metrics.jsonl, curves.png, samples.png,
+    /// reconstructions.png, model.safetensors, result.json; manifold.png and latent_scatter.png for z = 2).
     Train(TrainArgs),
     /// The seed's experiment: one run per latent size, one PNG of all curves and a markdown table.
     Sweep(SweepArgs),
@@ -107,7 +107,7 @@ pub struct SweepArgs {
 
 #[derive(Args)]
 pub struct SampleArgs {
-    /// A VAE checkpoint (e.g. checkpoint.safetensors of a run directory, or the run directory itself).
+    /// A VAE checkpoint (e.g. model.safetensors of a run directory, or the run directory itself).
     pub checkpoint: PathBuf,
     /// Number of samples.
     #[arg(long, default_value_t = 64)]
