@@ -78,6 +78,32 @@ pub struct GraphRunResult {
 }
 
 /// Fits any [`LinkModel`] with any [`Optimizer`] on one graph and split.
+///
+/// ```
+/// use candle_core::Device;
+/// use vgae_core::graph::{FitConfig, GcnConfig, GcnEncoder, InnerProduct, LinkTrainer, LossKind,
+///     VariationalGraphAutoencoder};
+/// use vgae_core::{optim::Adam, params::ParamStore, rng::RunRng};
+/// use vgae_data::{EdgeSplit, Graph, SplitConfig};
+///
+/// // Two rings of 30 nodes joined by one edge, no features (X = I).
+/// let mut pairs: Vec<[u32; 2]> = (0..60).map(|i| [i, if i % 30 == 29 { i - 29 } else { i + 1 }]).collect();
+/// pairs.extend((0..60).map(|i| [i, if i % 30 >= 28 { i - 28 } else { i + 2 }]));
+/// pairs.push([0, 30]);
+/// let graph = Graph::from_edges(60, &pairs)?;
+/// let split = EdgeSplit::new(&graph, &SplitConfig::default(), 0, &mut RunRng::stream(0, 0))?;
+/// let store = ParamStore::new(RunRng::stream(0, 1));
+/// let encoder = GcnEncoder::new(store.var_builder(&Device::Cpu).pp("encoder"),
+///     GcnConfig::paper(&graph, false, true))?;
+/// let model = VariationalGraphAutoencoder::new(encoder, InnerProduct);
+/// let fit = FitConfig { epochs: 30, loss: LossKind::Sampled, ..FitConfig::default() };
+/// let mut trainer = LinkTrainer::new(model, Adam::new(store.params(), 0.01)?, store.rng(), &graph, split, fit)?;
+/// let result = trainer.fit(None)?;
+/// assert_eq!((result.epochs, trainer.records.len()), (30, 30));
+/// assert_eq!(trainer.embed()?.dims(), &[60, 16]);
+/// assert!(result.test_auc.is_finite());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct LinkTrainer<M, O> {
     /// The model being trained.
     pub model: M,
