@@ -1,5 +1,7 @@
-//! The GCN encoder of Kipf & Welling (2016): two graph convolutions, ReLU between, no biases.
-//! For VGAE the second layer has a mean head and a log-std head sharing the first layer.
+//! The GCN encoder of Kipf & Welling (2016) and its family: any number of graph convolutions with ReLU between,
+//! no biases. The paper's has one hidden layer of 32; none is the linear model Z = ÂXW of Salha et al.,
+//! "Simple and effective graph autoencoders with one-hop linear models" (2020); more are the deeper encoders of
+//! the same authors' code. For VGAE the last layer is a mean head and a log-std head sharing the layers before.
 
 use super::encoder::{Encoded, Encoder, GraphInput};
 use crate::rng::RunRng;
@@ -10,19 +12,19 @@ use serde::{Deserialize, Serialize};
 use vgae_data::Graph;
 
 /// The GCN's sizes and input mode.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GcnConfig {
     /// Columns of the first layer's input: the number of features, or of nodes when `featureless`.
     pub in_dim: usize,
-    /// Width of the first layer (the paper: 32).
-    pub hidden: usize,
+    /// Widths of the hidden layers, in order (the paper: `[32]`; empty: the linear model Z = ÂXW).
+    pub hidden: Vec<usize>,
     /// Embedding size (the paper: 16).
     pub latent: usize,
     /// A log-std head beside the mean head (VGAE).
     pub variational: bool,
-    /// X = I (GAE* / VGAE*): the first layer is a learned `[n_nodes, hidden]` matrix, never multiplied.
+    /// X = I (GAE* / VGAE*): the first layer is a learned `[n_nodes, width]` matrix, never multiplied.
     pub featureless: bool,
-    /// Dropout on the hidden layer in training (the paper: 0).
+    /// Dropout on every hidden layer's output in training (the paper: 0).
     pub dropout: f32,
 }
 
@@ -35,22 +37,30 @@ impl GcnConfig {
             } else {
                 graph.num_nodes
             },
-            hidden: 32,
+            hidden: vec![32],
             latent: 16,
             variational,
             featureless: !use_features,
             dropout: 0.0,
         }
     }
+
+    /// The linear model (no hidden layer) with the paper's latent size, on `graph`.
+    pub fn linear(graph: &Graph, use_features: bool, variational: bool) -> Self {
+        GcnConfig {
+            hidden: Vec::new(),
+            ..GcnConfig::paper(graph, use_features, variational)
+        }
+    }
 }
 
-/// Two-layer GCN: Z = Â · ReLU(Â X W₁) · W₂.
+/// GCN: H₀ = X, H_l = ReLU(Â H_(l−1) W_l) for each hidden layer, Z = Â H_L W_out.
 pub struct GcnEncoder {
-    /// `[in_dim, hidden]`.
-    pub conv1: Tensor,
-    /// `[hidden, latent]`: the mean head (VGAE) or the second layer (GAE).
+    /// Hidden layers' weights: `[in_dim, h₁]`, `[h₁, h₂]`, …
+    pub layers: Vec<Tensor>,
+    /// `[h_L (or in_dim), latent]`: the mean head (VGAE) or the output layer (GAE).
     pub conv_mu: Tensor,
-    /// `[hidden, latent]`, VGAE only.
+    /// `[h_L (or in_dim), latent]`, VGAE only.
     pub conv_logstd: Option<Tensor>,
     /// The configuration it was built with.
     pub cfg: GcnConfig,
@@ -66,12 +76,13 @@ fn glorot(fan_in: usize, fan_out: usize) -> Init {
 }
 
 impl GcnEncoder {
-    /// Creates `conv1.weight`, then `conv_mu.weight` and `conv_logstd.weight` (VGAE) or `conv2.weight`
-    /// (GAE), Glorot-uniform, under `vb`'s prefix (PyTorch Geometric's names with `vb.pp("encoder")`).
+    /// Creates `conv1.weight` … `convL.weight` for the L hidden layers, then `conv_mu.weight` and
+    /// `conv_logstd.weight` (VGAE) or `conv{L+1}.weight` (GAE), Glorot-uniform, under `vb`'s prefix: with
+    /// `vb.pp("encoder")` and one hidden layer these are PyTorch Geometric's names for the paper's model.
     pub fn new(vb: VarBuilder, cfg: GcnConfig) -> Result<Self> {
-        if cfg.in_dim == 0 || cfg.hidden == 0 || cfg.latent == 0 {
+        if cfg.in_dim == 0 || cfg.latent == 0 || cfg.hidden.contains(&0) {
             return Err(Error::msg(format!(
-                "GCN sizes must be positive: in {} hidden {} latent {} (a graph without features needs X = I)",
+                "GCN sizes must be positive: in {} hidden {:?} latent {} (a graph without features needs X = I)",
                 cfg.in_dim, cfg.hidden, cfg.latent
             )));
         }
@@ -81,24 +92,52 @@ impl GcnEncoder {
                 cfg.dropout
             )));
         }
-        let (h, l) = (cfg.hidden, cfg.latent);
-        let conv1 = vb.get_with_hints((cfg.in_dim, h), "conv1.weight", glorot(cfg.in_dim, h))?;
-        let mu_name = if cfg.variational {
-            "conv_mu.weight"
-        } else {
-            "conv2.weight"
+        let mut fan_in = cfg.in_dim;
+        let mut layers = Vec::with_capacity(cfg.hidden.len());
+        for (i, &h) in cfg.hidden.iter().enumerate() {
+            let name = format!("conv{}.weight", i + 1);
+            layers.push(vb.get_with_hints((fan_in, h), &name, glorot(fan_in, h))?);
+            fan_in = h;
+        }
+        let l = cfg.latent;
+        let mu_name = match cfg.variational {
+            true => "conv_mu.weight".to_string(),
+            false => format!("conv{}.weight", cfg.hidden.len() + 1),
         };
-        let conv_mu = vb.get_with_hints((h, l), mu_name, glorot(h, l))?;
+        let conv_mu = vb.get_with_hints((fan_in, l), &mu_name, glorot(fan_in, l))?;
         let conv_logstd = match cfg.variational {
-            true => Some(vb.get_with_hints((h, l), "conv_logstd.weight", glorot(h, l))?),
+            true => {
+                Some(vb.get_with_hints((fan_in, l), "conv_logstd.weight", glorot(fan_in, l))?)
+            }
             false => None,
         };
         Ok(GcnEncoder {
-            conv1,
+            layers,
             conv_mu,
             conv_logstd,
             cfg,
         })
+    }
+
+    /// X · W for the first layer: W itself when X = I, else the sparse product (checking the sizes).
+    fn input_times(&self, input: &GraphInput, w: &Tensor) -> Result<Tensor> {
+        if self.cfg.featureless {
+            if input.num_nodes != self.cfg.in_dim {
+                return Err(Error::msg(format!(
+                    "the graph has {} nodes, the featureless encoder was built for {}",
+                    input.num_nodes, self.cfg.in_dim
+                )));
+            }
+            return Ok(w.clone()); // I · W = W
+        }
+        let x = input.require_features()?;
+        if x.a.cols != self.cfg.in_dim {
+            return Err(Error::msg(format!(
+                "the graph has {} features, the encoder was built for {}",
+                x.a.cols, self.cfg.in_dim
+            )));
+        }
+        Ok(x.matmul(w)?) // [n_nodes, width]
     }
 
     fn dropout(&self, x: Tensor, rng: Option<&mut RunRng>) -> Result<Tensor> {
@@ -117,31 +156,27 @@ impl GcnEncoder {
 }
 
 impl Encoder for GcnEncoder {
-    fn encode(&self, input: &GraphInput, rng: Option<&mut RunRng>) -> Result<Encoded> {
+    fn encode(&self, input: &GraphInput, mut rng: Option<&mut RunRng>) -> Result<Encoded> {
         let adj = &input.adj;
-        let xw = if self.cfg.featureless {
-            if input.num_nodes != self.cfg.in_dim {
-                return Err(Error::msg(format!(
-                    "the graph has {} nodes, the featureless encoder was built for {}",
-                    input.num_nodes, self.cfg.in_dim
-                )));
-            }
-            self.conv1.clone() // I · W = W
-        } else {
-            let x = input.require_features()?;
-            if x.a.cols != self.cfg.in_dim {
-                return Err(Error::msg(format!(
-                    "the graph has {} features, the encoder was built for {}",
-                    x.a.cols, self.cfg.in_dim
-                )));
-            }
-            x.matmul(&self.conv1)? // [n_nodes, hidden]
+        let mut h: Option<Tensor> = None; // H_l, [n_nodes, h_l]; None while it is still X
+        for w in &self.layers {
+            let hw = match &h {
+                None => self.input_times(input, w)?,
+                Some(h) => h.matmul(w)?,
+            };
+            let out = adj.matmul(&hw)?.relu()?; // [n_nodes, h_l]
+            h = Some(self.dropout(out, rng.as_deref_mut())?);
+        }
+        let head = |w: &Tensor| -> Result<Tensor> {
+            let hw = match &h {
+                None => self.input_times(input, w)?,
+                Some(h) => h.matmul(w)?,
+            };
+            Ok(adj.matmul(&hw)?) // [n_nodes, latent]
         };
-        let h = adj.matmul(&xw)?.relu()?; // [n_nodes, hidden]
-        let h = self.dropout(h, rng)?;
-        let mu = adj.matmul(&h.matmul(&self.conv_mu)?)?; // [n_nodes, latent]
+        let mu = head(&self.conv_mu)?;
         let logstd = match &self.conv_logstd {
-            Some(w) => Some(adj.matmul(&h.matmul(w)?)?), // [n_nodes, latent]
+            Some(w) => Some(head(w)?),
             None => None,
         };
         Ok(Encoded { mu, logstd })

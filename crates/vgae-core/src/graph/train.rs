@@ -147,7 +147,7 @@ impl GraphTrainer {
         }
         let variational = cfg.model == ModelKind::Vgae;
         let gcn = GcnConfig {
-            hidden: cfg.hidden,
+            hidden: vec![cfg.hidden],
             latent: cfg.latent,
             dropout: cfg.dropout,
             ..GcnConfig::paper(graph, cfg.features, variational)
