@@ -98,6 +98,7 @@ fn info(a: InfoArgs, g: &Globals) -> anyhow::Result<()> {
             std::path::Path::new(&a.name),
             &vgae_data::edgelist::EdgeListOptions {
                 features: Some(f.clone()),
+                ..Default::default()
             },
         )?,
         None => src.load_graph(&a.name)?,

@@ -41,6 +41,12 @@ pub enum DataError {
         /// What was found and what was expected.
         msg: String,
     },
+    /// A dataset given as a path (a separator or an extension) that names no file.
+    #[error("{path}: file not found (a dataset is cora, citeseer, pubmed or the path of an edge-list file)")]
+    FileNotFound {
+        /// The path as given.
+        path: PathBuf,
+    },
     /// A dataset name that no loader knows.
     #[error("unknown dataset '{name}': expected one of {expected}")]
     UnknownDataset {

@@ -110,6 +110,9 @@ pub struct Graph {
     pub num_classes: usize,
     /// One positive weight per entry of `edges`, same order; `None` for an unweighted graph.
     pub edge_weights: Option<Vec<f32>>,
+    /// The user's id of each node (`node_ids[i]` names node `i`), as read from an edge list; `None` where
+    /// nodes are known by their index only (Planetoid, synthetic graphs, [`Graph::from_edges`]).
+    pub node_ids: Option<Vec<String>>,
     /// Self-loop entries dropped while building the edge list.
     pub self_loops_dropped: usize,
     /// Where the data deviates from the original release (e.g. a reconstructed file), if anywhere.
@@ -193,6 +196,14 @@ impl Graph {
         Ok((indptr, idx))
     }
 
+    /// The user's id of node `i`: its [`Graph::node_ids`] entry, or the index itself.
+    pub fn node_id(&self, i: usize) -> String {
+        match &self.node_ids {
+            Some(ids) => ids[i].clone(),
+            None => i.to_string(),
+        }
+    }
+
     /// Feature dimension `d`; 0 for a featureless graph.
     pub fn num_features(&self) -> usize {
         self.features.as_ref().map_or(0, |f| f.cols)
@@ -208,8 +219,9 @@ impl Graph {
         d
     }
 
-    /// A short hash of the node count, edge list, feature shape and (only when set) edge weights: ties
-    /// splits and checkpoints to their graph.
+    /// A short hash of the node count, edge list, feature shape and (only when set) edge weights and node
+    /// ids: ties splits and checkpoints to their graph. A graph without weights and ids hashes as it always
+    /// has, so saved splits and checkpoints keep matching.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
         h.update((self.num_nodes as u64).to_le_bytes());
@@ -227,6 +239,13 @@ impl Graph {
             h.update(b"edge_weights");
             for x in w {
                 h.update(x.to_le_bytes());
+            }
+        }
+        if let Some(ids) = &self.node_ids {
+            h.update(b"node_ids");
+            for id in ids {
+                h.update((id.len() as u64).to_le_bytes());
+                h.update(id.as_bytes());
             }
         }
         hex::encode(&h.finalize()[..8])

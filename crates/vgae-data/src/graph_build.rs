@@ -48,6 +48,7 @@ impl Graph {
             labels: None,
             num_classes: 0,
             edge_weights: None,
+            node_ids: None,
             self_loops_dropped,
             note: None,
         })
@@ -182,6 +183,30 @@ impl Graph {
             }
         }
         self.features = Some(x);
+        Ok(self)
+    }
+
+    /// Names the nodes: `ids[i]` is the user's id of node `i` (kept through checkpoints, written beside
+    /// embeddings). Fails unless there is exactly one non-empty id per node and no id repeats. Ids enter
+    /// `fingerprint()`.
+    pub fn with_node_ids(mut self, ids: Vec<String>) -> Result<Graph> {
+        if ids.len() != self.num_nodes {
+            return Err(err(format!(
+                "{} node ids, expected one per node ({})",
+                ids.len(),
+                self.num_nodes
+            )));
+        }
+        let mut seen = std::collections::HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            if id.is_empty() {
+                return Err(err(format!("node {i} has an empty id")));
+            }
+            if let Some(j) = seen.insert(id.as_str(), i) {
+                return Err(err(format!("nodes {j} and {i} both have the id '{id}'")));
+            }
+        }
+        self.node_ids = Some(ids);
         Ok(self)
     }
 

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod edgelist;
+pub mod edgelist_format;
 pub mod error;
 pub mod fsio;
 pub mod graph;

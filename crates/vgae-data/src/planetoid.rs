@@ -185,6 +185,7 @@ pub fn from_bytes(name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<Graph> {
         labels: Some(node_labels),
         num_classes,
         edge_weights: None,
+        node_ids: None,
         self_loops_dropped,
         note: None,
     })

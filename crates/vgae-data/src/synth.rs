@@ -53,6 +53,7 @@ pub fn sbm<R: Rng>(cfg: &SbmConfig, rng: &mut R) -> Graph {
         labels: None,
         num_classes: 0,
         edge_weights: None,
+        node_ids: None,
         self_loops_dropped,
         note: None,
     }

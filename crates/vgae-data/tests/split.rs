@@ -51,6 +51,7 @@ fn random_graph(n: u32, m: usize, seed: u64) -> Graph {
         labels: None,
         num_classes: 0,
         edge_weights: None,
+        node_ids: None,
         self_loops_dropped: loops,
         note: None,
     }
