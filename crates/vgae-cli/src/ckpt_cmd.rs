@@ -1,18 +1,49 @@
-//! `vgae resume`, `vgae eval`, `vgae embed`: everything that starts from a checkpoint.
+//! `vgae resume`, `vgae eval`, `vgae embed`, `vgae score`: everything that starts from a checkpoint.
+
+pub mod score;
 
 use crate::globals::Globals;
-use crate::train_cmd::bar;
+use crate::train_cmd::progress;
 use clap::Args;
-use std::path::PathBuf;
-use vgae_core::graph::{resume, run};
+use std::path::{Path, PathBuf};
+use vgae_core::graph::{resume, run, GraphTrainer};
+
+/// `--dataset`: where the run's graph is now.
+#[derive(Args, Clone, Debug, Default)]
+pub struct DatasetArg {
+    /// The graph the checkpoint was trained on, if not where it was (a name or an edge-list path; by
+    /// default the absolute path or name the checkpoint records). Refused unless its fingerprint matches.
+    #[arg(long)]
+    pub dataset: Option<String>,
+}
+
+/// Restores a graph checkpoint on its dataset (or `--dataset`), naming the flag in errors.
+pub fn restore(
+    ck: &Path,
+    d: &DatasetArg,
+    split: Option<vgae_data::EdgeSplit>,
+    g: &Globals,
+) -> anyhow::Result<GraphTrainer> {
+    let device = g.device()?;
+    let t = resume::restore_from_dataset(ck, &g.source(), d.dataset.as_deref(), split, &device);
+    match (&d.dataset, t) {
+        (Some(ds), Err(e)) => Err(anyhow::anyhow!("--dataset {ds}: {e}")),
+        (_, t) => Ok(t?),
+    }
+}
 
 #[derive(Args)]
 pub struct ResumeArgs {
     /// A run directory (resumes from its latest checkpoint) or a checkpoint file.
     pub path: PathBuf,
     /// Train up to this many epochs in total (default: the run's configured epochs).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::train_cmd::args::epochs, allow_negative_numbers = true)]
     pub epochs: Option<usize>,
+    #[command(flatten)]
+    pub dataset: DatasetArg,
+    /// Without a terminal, print a progress line every N epochs (0: about ten lines per run).
+    #[arg(long, default_value_t = 0)]
+    pub log_every: usize,
     #[arg(long)]
     pub json: bool,
 }
@@ -24,6 +55,8 @@ pub struct EvalArgs {
     /// Evaluate on this split instead of the run's own.
     #[arg(long)]
     pub split: Option<PathBuf>,
+    #[command(flatten)]
+    pub dataset: DatasetArg,
     #[arg(long)]
     pub json: bool,
 }
@@ -32,13 +65,17 @@ pub struct EvalArgs {
 pub struct EmbedArgs {
     /// A checkpoint file (or a run directory).
     pub checkpoint: PathBuf,
-    /// Output file: .safetensors, .npy or .csv (one row per node, dataset order).
+    /// Output file: .safetensors, .npy or .csv (one row per node, dataset order). For a graph with node ids
+    /// (edge lists) the CSV starts each row with the id, a .npy gets a sidecar <name>.ids.txt and a
+    /// .safetensors the ids in its metadata.
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub dataset: DatasetArg,
 }
 
 /// Final checkpoints of graph and VAE run directories.
-const FINALS: &[&str] = &[run::FINAL, vgae_core::vae::run::LEGACY_FINAL];
+pub(crate) const FINALS: &[&str] = &[run::FINAL, vgae_core::vae::run::LEGACY_FINAL];
 
 /// The checkpoint's kind ("graph" or "vae") from its metadata.
 pub fn kind(path: &std::path::Path) -> anyhow::Result<String> {
@@ -51,47 +88,59 @@ pub fn kind(path: &std::path::Path) -> anyhow::Result<String> {
 pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
     let ck = vgae_core::rundir::find_checkpoint(&a.path, FINALS)?;
     if kind(&ck)? == "vae" {
+        anyhow::ensure!(
+            a.dataset.dataset.is_none(),
+            "--dataset applies to graph checkpoints; {} is a VAE checkpoint",
+            ck.display()
+        );
         return crate::vae_cmd::resume(&ck, a.epochs, a.json, g);
     }
-    let device = g.device()?;
-    let mut t = resume::restore_from(&ck, &g.source(), None, &device)?;
+    let mut t = restore(&ck, &a.dataset, None, g)?;
     if let Some(e) = a.epochs {
         t.cfg.epochs = e;
     }
+    if let Some(ds) = a
+        .dataset
+        .dataset
+        .as_deref()
+        .filter(|d| Path::new(d).is_file())
+    {
+        t.cfg.dataset_path = Some(std::path::absolute(ds)?);
+    }
     let dir = run::run_dir_of(&ck);
-    eprintln!(
-        "resuming {} at epoch {} of {} from {}",
-        t.cfg.label(),
-        t.epoch,
-        t.cfg.epochs,
-        ck.display()
-    );
-    let pb = bar((t.cfg.epochs - t.epoch.min(t.cfg.epochs)) as u64, a.json);
-    let res = run::run(&mut t, Some(&dir), |r| {
-        pb.set_message(format!("loss {:.4} val AUC {:.4}", r.loss, r.val_auc));
-        pb.inc(1);
-    })?;
-    pb.finish_and_clear();
-    crate::train_cmd::report(&res, &t.split.dataset, &dir, a.json)
+    if !g.quiet {
+        eprintln!(
+            "resuming {} at epoch {} of {} from {}",
+            t.cfg.label(),
+            t.epoch,
+            t.cfg.epochs,
+            ck.display()
+        );
+    }
+    let mode = progress::mode(g.quiet || a.json, t.cfg.epochs, a.log_every);
+    let prefix = format!("{} {}", t.split.dataset, t.cfg.label());
+    let mut pb = progress::Progress::new(mode, prefix, t.epoch.min(t.cfg.epochs), t.cfg.epochs);
+    let res = t.run(Some(&dir), |r| pb.epoch(r));
+    pb.finish();
+    crate::train_cmd::report(&res?, &t.split.dataset, &dir, a.json)
 }
 
 pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
     let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
     if kind(&ck)? == "vae" {
         anyhow::ensure!(
-            a.split.is_none(),
-            "--split applies to graph checkpoints; {} is a VAE checkpoint",
+            a.split.is_none() && a.dataset.dataset.is_none(),
+            "--split / --dataset apply to graph checkpoints; {} is a VAE checkpoint",
             ck.display()
         );
         return crate::vae_cmd::eval(&ck, a.json, g);
     }
-    let device = g.device()?;
     let split = a
         .split
         .as_deref()
         .map(vgae_data::EdgeSplit::load)
         .transpose()?;
-    let t = resume::restore_from(&ck, &g.source(), split, &device)?;
+    let t = restore(&ck, &a.dataset, split, g)?;
     let z = t.embed()?;
     let val = t.scores(&z, &t.split.val_pos, &t.split.val_neg)?;
     let test = t.scores(&z, &t.split.test_pos, &t.split.test_neg)?;
@@ -116,11 +165,19 @@ pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
 
 pub fn embed(a: EmbedArgs, g: &Globals) -> anyhow::Result<()> {
     let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
-    let device = g.device()?;
-    let t = resume::restore_from(&ck, &g.source(), None, &device)?;
+    let t = restore(&ck, &a.dataset, None, g)?;
     let z = t.embed()?;
-    vgae_core::export::write_matrix(&a.out, "embedding", &z)?;
+    let ids = t.node_ids.as_deref();
+    vgae_core::export::write_matrix_with_ids(&a.out, "embedding", &z, ids)?;
     let (n, d) = z.dims2()?;
     println!("wrote {n} x {d} embeddings (mu) to {}", a.out.display());
+    let is_npy = a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    if ids.is_some() && is_npy {
+        let side = vgae_core::export::ids_sidecar(&a.out);
+        println!("wrote the node ids of its rows to {}", side.display());
+    }
     Ok(())
 }

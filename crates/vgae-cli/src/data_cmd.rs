@@ -36,9 +36,8 @@ pub struct SynthArgs {
 pub struct InfoArgs {
     /// cora, citeseer, pubmed, mnist, fashion-mnist, frey, or the path of an edge-list file.
     pub name: String,
-    /// Node-feature file for an edge-list graph (`id,f1,f2,...` per line).
-    #[arg(long)]
-    pub node_features: Option<PathBuf>,
+    #[command(flatten)]
+    pub edge_list: crate::train_cmd::edgelist_args::EdgeListArgs,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -93,19 +92,22 @@ fn info(a: InfoArgs, g: &Globals) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let graph = match &a.node_features {
-        Some(f) => vgae_data::edgelist::load(
-            std::path::Path::new(&a.name),
-            &vgae_data::edgelist::EdgeListOptions {
-                features: Some(f.clone()),
-                ..Default::default()
-            },
-        )?,
-        None => src.load_graph(&a.name)?,
+    let opts = a.edge_list.options();
+    let is_file = !vgae_data::source::GRAPH_DATASETS.contains(&lower.as_str())
+        && std::path::Path::new(&a.name).is_file();
+    let (graph, format) = if is_file {
+        let (g, f) = vgae_data::edgelist::load_with_format(std::path::Path::new(&a.name), &opts)?;
+        (g, Some(f))
+    } else {
+        (src.load_graph_with(&a.name, &opts)?, None)
     };
     let i = graph.info();
     if a.json {
-        println!("{}", serde_json::to_string(&i)?);
+        let mut v = serde_json::to_value(&i)?;
+        if let Some(f) = &format {
+            v["format"] = serde_json::to_value(f)?;
+        }
+        println!("{v}");
     } else {
         println!("dataset            {}", i.name);
         println!("nodes              {}", i.nodes);
@@ -117,6 +119,9 @@ fn info(a: InfoArgs, g: &Globals) -> anyhow::Result<()> {
         println!("isolated nodes     {}", i.isolated_nodes);
         println!("self-loops dropped {}", i.self_loops_dropped);
         println!("fingerprint        {}", i.fingerprint);
+        if let Some(f) = &format {
+            crate::train_cmd::edgelist_args::print_format(f);
+        }
         if let Some(n) = &i.note {
             println!("note               {n}");
         }

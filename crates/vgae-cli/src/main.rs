@@ -44,6 +44,8 @@ enum Command {
     Eval(ckpt_cmd::EvalArgs),
     /// Write node embeddings (mu) of a graph checkpoint to .safetensors, .npy or .csv.
     Embed(ckpt_cmd::EmbedArgs),
+    /// Link probabilities from a graph checkpoint for pairs of node ids (the ids of the edge list).
+    Score(ckpt_cmd::score::ScoreArgs),
     /// Benchmarks: epoch time and peak memory on Planetoid, and scaling on synthetic graphs.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -125,6 +127,7 @@ fn main() {
         Command::Resume(a) => ckpt_cmd::resume(a, &cli.globals),
         Command::Eval(a) => ckpt_cmd::eval(a, &cli.globals),
         Command::Embed(a) => ckpt_cmd::embed(a, &cli.globals),
+        Command::Score(a) => ckpt_cmd::score::run(a, &cli.globals),
         Command::Bench(c) => bench_cmd::run(c, &cli.globals),
         Command::Vae(c) => vae_cmd::run(c, &cli.globals),
         Command::Sample(a) => vae_cmd::sample(a, &cli.globals),

@@ -1,11 +1,18 @@
+//! `vgae train`: one GAE / VGAE run on a named dataset or the user's edge list.
+
+pub mod args;
+pub mod edgelist_args;
+pub mod progress;
+pub mod run_dir;
+
+pub use args::TrainArgs;
+
 use crate::globals::Globals;
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::path::PathBuf;
-use vgae_core::graph::{
-    run, train, GraphRunResult, GraphTrainConfig, GraphTrainer, LossKind, ModelKind,
-};
-use vgae_data::EdgeSplit;
+use std::path::{Path, PathBuf};
+use vgae_core::graph::{train, GraphRunResult, GraphTrainer, LossKind, ModelKind};
+use vgae_data::{EdgeSplit, Graph};
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
 pub enum ModelArg {
@@ -49,108 +56,105 @@ impl From<LossArg> for LossKind {
     }
 }
 
-#[derive(Args, Debug)]
-pub struct TrainArgs {
-    /// cora, citeseer, pubmed, or the path of an edge-list file.
-    #[arg(long, default_value = "cora")]
-    pub dataset: String,
-    #[arg(long, value_enum, default_value = "vgae")]
-    pub model: ModelArg,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub features: FeaturesArg,
-    #[arg(long, value_enum, default_value = "dense")]
-    pub loss: LossArg,
-    #[arg(long, default_value_t = 200)]
-    pub epochs: usize,
-    /// Seed of the run's host RNG (split, init, noise, negatives).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    #[arg(long, default_value_t = 0.01)]
-    pub lr: f64,
-    #[arg(long, default_value_t = 32)]
-    pub hidden: usize,
-    #[arg(long, default_value_t = 16)]
-    pub latent: usize,
-    #[arg(long, default_value_t = 0.0)]
-    pub dropout: f32,
-    /// Use this split file (from `vgae split make`) instead of drawing one from the seed.
-    #[arg(long)]
-    pub split: Option<PathBuf>,
-    /// Run directory (default: runs/<dataset>-<model>-s<seed>).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Write a checkpoint every N epochs into <run>/checkpoints (0: only the final one).
-    #[arg(long, default_value_t = 0)]
-    pub checkpoint_every: usize,
-    /// Keep the last K periodic checkpoints.
-    #[arg(long, default_value_t = 3)]
-    pub keep_last: usize,
-    /// Print one JSON object with the final metrics instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
-
-impl TrainArgs {
-    pub fn config(&self) -> GraphTrainConfig {
-        GraphTrainConfig {
-            dataset: self.dataset.clone(),
-            model: self.model.into(),
-            features: matches!(self.features, FeaturesArg::Auto),
-            loss: self.loss.into(),
-            epochs: self.epochs,
-            lr: self.lr,
-            hidden: self.hidden,
-            latent: self.latent,
-            dropout: self.dropout,
-            seed: self.seed,
-            checkpoint_every: self.checkpoint_every,
-            keep_last: self.keep_last,
-            ..GraphTrainConfig::default()
-        }
-    }
-}
-
 pub fn bar(len: u64, hidden: bool) -> ProgressBar {
     if hidden {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
-            .unwrap()
-            .progress_chars("=> "),
-    );
+    if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}") {
+        pb.set_style(style.progress_chars("=> "));
+    }
     pb
 }
 
-pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
-    let device = g.device()?;
-    let graph = g.source().load_graph(&a.dataset)?;
-    if let Some(n) = &graph.note {
-        eprintln!("note: {n}");
+/// Loads the dataset `train` names: a known name, or an edge-list file read as `el` says (its decisions and
+/// the ignored weights told on stderr). Returns the graph and, for a file, its absolute path.
+pub fn load_dataset(
+    g: &Globals,
+    dataset: &str,
+    el: &edgelist_args::EdgeListArgs,
+) -> anyhow::Result<(Graph, Option<PathBuf>)> {
+    let lower = dataset.to_ascii_lowercase();
+    anyhow::ensure!(
+        !vgae_data::images::NAMES.contains(&lower.as_str()),
+        "'{dataset}' is an image dataset: train a VAE on it with `vgae vae train --dataset {lower}`"
+    );
+    let path = Path::new(dataset);
+    if vgae_data::source::GRAPH_DATASETS.contains(&lower.as_str()) || !path.is_file() {
+        anyhow::ensure!(
+            !el.given(),
+            "--header / --delimiter / --node-features apply to edge-list files, not to '{dataset}'"
+        );
+        return Ok((g.source().load_graph(dataset)?, None));
     }
-    let cfg = a.config();
+    let (graph, format) = vgae_data::edgelist::load_with_format(path, &el.options())?;
+    if let Some(w) = &format.weight_column {
+        g.note(&format!(
+            "{}: edge weights (column '{w}') are kept with the graph but ignored by the current models \
+             (Â is built from 0/1 edges)",
+            path.display()
+        ));
+    }
+    Ok((graph, Some(std::path::absolute(path)?)))
+}
+
+pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
+    a.validate()?;
+    let (graph, abs_path) = load_dataset(g, &a.dataset, &a.edge_list)?;
+    if let Some(n) = &graph.note {
+        g.note(n);
+    }
+    let mut cfg = a.config();
+    if abs_path.is_some() {
+        cfg.dataset_path = abs_path;
+        cfg.edge_list = Some(a.edge_list.options());
+    }
+    if cfg.features && graph.features.is_none() {
+        g.note(&format!(
+            "{} has no node features: training {}* on X = I (as --features none)",
+            graph.name,
+            cfg.label()
+        ));
+        cfg.features = false;
+    }
     let split = match &a.split {
         Some(p) => EdgeSplit::load(p)?,
-        None => train::make_split(&graph, &cfg)?,
+        None => {
+            let e = graph.edges.len() as f64;
+            let (v, t) = (cfg.split.val_frac, cfg.split.test_frac);
+            args::check_held_out(graph.edges.len(), (e * v) as usize, (e * t) as usize, false)?;
+            train::make_split(&graph, &cfg)?
+        }
     };
-    let dir = a.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!(
-            "{}-{}-s{}",
-            graph.name,
-            cfg.label().to_lowercase().replace('*', "-x"),
-            cfg.seed
-        ))
-    });
+    if a.split.is_some() {
+        args::check_held_out(
+            graph.edges.len(),
+            split.val_pos.len(),
+            split.test_pos.len(),
+            true,
+        )?;
+    }
+    let default = PathBuf::from("runs").join(format!(
+        "{}-{}-s{}",
+        graph.name,
+        cfg.label().to_lowercase().replace('*', "-x"),
+        cfg.seed
+    ));
+    let dir = run_dir::choose(a.out.as_deref(), default, a.overwrite, g.quiet)?;
+    let device = g.device()?;
     let mut trainer = GraphTrainer::new(cfg, &graph, split, &device)?;
-    let pb = bar(trainer.cfg.epochs as u64, a.json);
-    pb.set_prefix(format!("{} {}", graph.name, trainer.cfg.label()));
-    let res = run::run(&mut trainer, Some(&dir), |r| {
-        pb.set_message(format!("loss {:.4} val AUC {:.4}", r.loss, r.val_auc));
-        pb.inc(1);
-    })?;
-    pb.finish_and_clear();
-    report(&res, &graph.name, &dir, a.json)
+    let mode = progress::mode(g.quiet || a.json, trainer.cfg.epochs, a.log_every);
+    let prefix = format!("{} {}", graph.name, trainer.cfg.label());
+    let mut pb = progress::Progress::new(mode, prefix, 0, trainer.cfg.epochs);
+    let res = trainer.run(Some(&dir), |r| pb.epoch(r));
+    pb.finish();
+    if let (Some(e), Some(b)) = (trainer.stopped_early(), trainer.best.as_ref()) {
+        g.note(&format!(
+            "stopped early at epoch {e}: validation AUC has not improved for {} epochs (best at epoch {})",
+            trainer.cfg.patience, b.0
+        ));
+    }
+    report(&res?, &graph.name, &dir, a.json)
 }
 
 /// Prints a run's final metrics, as text or one JSON object.
@@ -165,12 +169,15 @@ pub fn report(
         v["run_dir"] = dir.display().to_string().into();
         println!("{v}");
     } else {
+        let epochs = match res.epochs {
+            1 => "1 epoch".to_string(),
+            n => format!("{n} epochs"),
+        };
         println!(
-            "{} on {} ({} epochs, {:.3} s/epoch, run dir {})",
+            "{} on {} ({epochs}, {}, run dir {})",
             res.label,
             dataset,
-            res.epochs,
-            res.seconds_per_epoch,
+            progress::per_epoch(res.seconds_per_epoch),
             dir.display()
         );
         println!(

@@ -20,6 +20,9 @@ pub use crate::run_state::FORMAT;
 /// The `kind` recorded in graph checkpoints.
 pub const KIND: &str = "graph";
 const OPT: &str = "optimizer.";
+/// Metadata key of the graph's node-id table (a JSON list of strings, `node_ids[i]` names node `i`), written
+/// when the graph has one (edge lists).
+pub const NODE_IDS: &str = "node_ids";
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::msg(e.to_string()))
@@ -33,6 +36,11 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
     /// Writes the trainer's whole state to `path` atomically (temporary file, fsync, rename), in the format
     /// every run writes ([`crate::run_state`]).
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
+        self.save_checkpoint_with_ids(path, None)
+    }
+
+    /// [`LinkTrainer::save_checkpoint`], also recording the graph's node-id table under [`NODE_IDS`].
+    pub fn save_checkpoint_with_ids(&self, path: &Path, node_ids: Option<&[String]>) -> Result<()> {
         let mut tensors: Vec<(String, candle_core::Tensor)> = self
             .optimizer
             .params()
@@ -60,7 +68,11 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
             ]
             .into(),
         };
-        checkpoint::save(path, &tensors, &state.to_metadata())
+        let mut meta = state.to_metadata();
+        if let Some(ids) = node_ids {
+            meta.insert(NODE_IDS.to_string(), json(&ids)?);
+        }
+        checkpoint::save(path, &tensors, &meta)
     }
 
     /// Restores the state saved by [`LinkTrainer::save_checkpoint`] (or by an older build) into this trainer,
@@ -132,9 +144,25 @@ pub fn checkpoint_config(path: &Path) -> Result<GraphTrainConfig> {
     run_state(path)?.config_as(path, None)
 }
 
+/// The node-id table a checkpoint records, if any (reads only the header).
+pub fn checkpoint_node_ids(path: &Path) -> Result<Option<Vec<String>>> {
+    let meta = checkpoint::load_metadata(path)?;
+    meta.get(NODE_IDS)
+        .map(|s| {
+            serde_json::from_str(s).map_err(|e| {
+                Error::msg(format!(
+                    "{}: checkpoint metadata '{NODE_IDS}': {e}",
+                    path.display()
+                ))
+            })
+        })
+        .transpose()
+}
+
 /// Rebuilds the paper trainer saved in `path` on `graph`, which must have the recorded fingerprint. The
 /// split is `split` if given, else the run directory's `split.safetensors`, else the one the seed draws —
-/// and, unless given explicitly, must match the recorded hash.
+/// and, unless given explicitly, must match the recorded hash. A checkpoint written before node ids were
+/// recorded is matched against the graph without its ids (their fingerprint then was the bare one's).
 pub fn restore(
     path: &Path,
     graph: &Graph,
@@ -143,10 +171,21 @@ pub fn restore(
 ) -> Result<GraphTrainer> {
     let state = run_state(path)?;
     let cfg: GraphTrainConfig = state.config_as(path, None)?;
+    let bare;
+    let graph = if graph.node_ids.is_some() && !state.extra.contains_key(NODE_IDS) {
+        bare = Graph {
+            node_ids: None,
+            ..graph.clone()
+        };
+        &bare
+    } else {
+        graph
+    };
     let fp = state.dataset_fingerprint.as_deref().unwrap_or("<none>");
     if graph.fingerprint() != fp {
         return Err(Error::msg(format!(
-            "{}: trained on dataset '{}' with fingerprint {fp}, but the data found now has fingerprint {}",
+            "{}: trained on dataset '{}' with fingerprint {fp}, but the data found now has fingerprint {} \
+             (a different file, or the same file read with other options): refusing it",
             path.display(),
             cfg.dataset,
             graph.fingerprint()
@@ -169,14 +208,41 @@ pub fn restore(
     Ok(t)
 }
 
-/// [`restore`] with the graph loaded from `source` by the dataset name the checkpoint records.
+/// Loads the graph a checkpoint was trained on: `dataset` if given (a name or an edge-list path, e.g. the
+/// same file moved elsewhere), else the absolute path the checkpoint records, else its dataset name; an edge
+/// list is read with the options recorded at training. [`restore`] then checks the fingerprint.
+pub fn load_dataset(path: &Path, source: &DataSource, dataset: Option<&str>) -> Result<Graph> {
+    let cfg = checkpoint_config(path)?;
+    let opts = cfg.edge_list.clone().unwrap_or_default();
+    let recorded = cfg.dataset_path.as_ref().and_then(|p| p.to_str());
+    let name = dataset.or(recorded).unwrap_or(&cfg.dataset);
+    source.load_graph_with(name, &opts).map_err(|e| match e {
+        vgae_data::DataError::FileNotFound { .. } if dataset.is_none() => Error::msg(format!(
+            "{e}: {} was trained on it; pass --dataset to point at where the file is now",
+            path.display()
+        )),
+        e => e.into(),
+    })
+}
+
+/// [`restore`] with the graph loaded by [`load_dataset`] (no override).
 pub fn restore_from(
     path: &Path,
     source: &DataSource,
     split: Option<EdgeSplit>,
     device: &Device,
 ) -> Result<GraphTrainer> {
-    let cfg = checkpoint_config(path)?;
-    let graph = source.load_graph(&cfg.dataset)?;
+    restore_from_dataset(path, source, None, split, device)
+}
+
+/// [`restore`] with the graph loaded by [`load_dataset`], from `dataset` when given.
+pub fn restore_from_dataset(
+    path: &Path,
+    source: &DataSource,
+    dataset: Option<&str>,
+    split: Option<EdgeSplit>,
+    device: &Device,
+) -> Result<GraphTrainer> {
+    let graph = load_dataset(path, source, dataset)?;
     restore(path, &graph, split, device)
 }

@@ -4,13 +4,16 @@
 use super::decoder::InnerProduct;
 use super::gcn::{GcnConfig, GcnEncoder};
 use super::model::{GraphAutoencoder, LinkModel, LossKind, ModelKind, VariationalGraphAutoencoder};
-use super::trainer::{FitConfig, LinkTrainer};
+use super::trainer::{EpochRecord, FitConfig, GraphRunResult, LinkTrainer};
 use crate::optim::Adam;
 use crate::params::ParamStore;
 use crate::rng::RunRng;
+use crate::run_loop::{run_epochs, EpochTrainer};
+use crate::rundir::RunDir;
 use crate::{Error, Result};
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
+use vgae_data::edgelist::EdgeListOptions;
 use vgae_data::{EdgeSplit, Graph, SplitConfig};
 
 /// Everything that defines a run; saved as `config.json` beside its outputs.
@@ -46,6 +49,23 @@ pub struct GraphTrainConfig {
     /// Keep the last K periodic checkpoints.
     #[serde(default = "default_keep_last")]
     pub keep_last: usize,
+    /// The dataset file's absolute path when `dataset` is an edge list (so a checkpoint finds it from any
+    /// directory); absent for named datasets and in older configs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_path: Option<std::path::PathBuf>,
+    /// How the edge list was read (header, delimiter, node-feature file); absent for named datasets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge_list: Option<EdgeListOptions>,
+    /// Also keep the checkpoint of the best-validation epoch as `<run>/best.safetensors`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_best: bool,
+    /// Stop once validation AUC has not improved for this many epochs (0: never).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub patience: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn default_keep_last() -> usize {
@@ -69,6 +89,10 @@ impl Default for GraphTrainConfig {
             block: 1024,
             checkpoint_every: 0,
             keep_last: 3,
+            dataset_path: None,
+            edge_list: None,
+            keep_best: false,
+            patience: 0,
         }
     }
 }
@@ -98,6 +122,10 @@ pub struct GraphTrainer {
     pub cfg: GraphTrainConfig,
     /// The generic trainer doing the work.
     pub inner: LinkTrainer<PaperModel, Adam>,
+    /// The graph's [`Graph::node_ids`], written into every checkpoint [`GraphTrainer::run`] saves.
+    pub node_ids: Option<Vec<String>>,
+    /// Where [`GraphTrainer::run`] keeps the best-validation checkpoint (`cfg.keep_best` with a run dir).
+    best_path: Option<std::path::PathBuf>,
 }
 
 impl std::ops::Deref for GraphTrainer {
@@ -167,7 +195,12 @@ impl GraphTrainer {
             split,
             cfg.fit_config(),
         )?;
-        let mut t = GraphTrainer { cfg, inner };
+        let mut t = GraphTrainer {
+            cfg,
+            inner,
+            node_ids: graph.node_ids.clone(),
+            best_path: None,
+        };
         t.sync_config()?;
         Ok(t)
     }
@@ -185,4 +218,81 @@ impl GraphTrainer {
 pub fn make_split(graph: &Graph, cfg: &GraphTrainConfig) -> Result<EdgeSplit> {
     let mut rng = RunRng::stream(cfg.seed, 0);
     Ok(EdgeSplit::new(graph, &cfg.split, cfg.seed, &mut rng)?)
+}
+
+impl GraphTrainer {
+    /// Trains up to `cfg.epochs` (continuing from `epoch`) like [`super::run::run`], and also records the
+    /// graph's node-id table in every checkpoint (metadata key [`super::resume::NODE_IDS`]).
+    pub fn run(
+        &mut self,
+        dir: Option<&std::path::Path>,
+        on_epoch: impl FnMut(&EpochRecord),
+    ) -> Result<GraphRunResult> {
+        self.sync_config()?;
+        let dir = dir.map(RunDir::create).transpose()?;
+        self.best_path = match (&dir, self.cfg.keep_best) {
+            (Some(d), true) => Some(d.join(BEST)),
+            _ => None,
+        };
+        run_epochs(self, dir.as_ref(), on_epoch)
+    }
+
+    /// The epoch early stopping ended the run at (`cfg.patience` epochs without a better validation AUC),
+    /// if it did.
+    pub fn stopped_early(&self) -> Option<usize> {
+        let best = self.inner.best.as_ref().map_or(0, |b| b.0);
+        let p = self.cfg.patience;
+        (p > 0 && self.inner.epoch < self.cfg.epochs && best + p <= self.inner.epoch)
+            .then_some(self.inner.epoch)
+    }
+}
+
+/// The best-validation checkpoint of a run directory (with `keep_best`).
+pub const BEST: &str = "best.safetensors";
+
+impl EpochTrainer for GraphTrainer {
+    type Record = EpochRecord;
+    type Output = GraphRunResult;
+    fn epoch(&self) -> usize {
+        self.inner.epoch
+    }
+    fn target_epochs(&self) -> usize {
+        let best = self.inner.best.as_ref().map_or(0, |b| b.0);
+        match self.cfg.patience {
+            p if p > 0 && best + p <= self.inner.epoch => self.inner.epoch.min(self.cfg.epochs),
+            _ => EpochTrainer::target_epochs(&self.inner),
+        }
+    }
+    fn checkpoint_every(&self) -> (usize, usize) {
+        EpochTrainer::checkpoint_every(&self.inner)
+    }
+    fn records(&self) -> &[EpochRecord] {
+        &self.inner.records
+    }
+    fn config_json(&self) -> Result<serde_json::Value> {
+        EpochTrainer::config_json(&self.inner)
+    }
+    fn write_inputs(&self, dir: &RunDir) -> Result<()> {
+        EpochTrainer::write_inputs(&self.inner, dir)
+    }
+    fn train_epoch(&mut self) -> Result<()> {
+        EpochTrainer::train_epoch(&mut self.inner)?;
+        let improved = self
+            .inner
+            .best
+            .as_ref()
+            .is_some_and(|b| b.0 == self.inner.epoch);
+        if let (Some(p), true) = (&self.best_path, improved) {
+            self.inner
+                .save_checkpoint_with_ids(p, self.node_ids.as_deref())?;
+        }
+        Ok(())
+    }
+    fn save_checkpoint(&self, path: &std::path::Path) -> Result<()> {
+        self.inner
+            .save_checkpoint_with_ids(path, self.node_ids.as_deref())
+    }
+    fn finish(&mut self, dir: Option<&RunDir>) -> Result<GraphRunResult> {
+        EpochTrainer::finish(&mut self.inner, dir)
+    }
 }
