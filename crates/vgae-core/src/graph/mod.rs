@@ -7,6 +7,7 @@
 pub mod all_pairs_softplus;
 #[cfg(target_arch = "x86_64")]
 mod all_pairs_softplus_avx512;
+pub mod adversarial;
 #[cfg(feature = "cuda")]
 mod cuda;
 pub mod decoder;
@@ -24,6 +25,7 @@ pub mod sparse;
 pub mod train;
 pub mod trainer;
 
+pub use adversarial::{AdversarialRegulariser, Arga, Argva, Discriminator, DiscriminatorConfig};
 pub use decoder::{Decoder, InnerProduct, InnerProductDecoder};
 pub use encoder::{Encoded, Encoder, GraphInput};
 pub use gcn::{GcnConfig, GcnEncoder};

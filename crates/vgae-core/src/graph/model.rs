@@ -6,10 +6,12 @@ use super::decoder::Decoder;
 use super::encoder::{Encoded, Encoder, GraphInput};
 use super::loss::{kl_loss, ReconLoss};
 use crate::metrics::{link_scores, LinkScores};
+use crate::optim::Params;
 use crate::rng::RunRng;
 use crate::{Error, Result};
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// The paper's two autoencoders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +42,19 @@ pub trait LinkModel {
     fn embed(&self, input: &GraphInput) -> Result<Tensor>;
     /// ROC-AUC and AP of positive against negative pairs, scored from embedding `z`.
     fn test(&self, z: &Tensor, pos: &[[u32; 2]], neg: &[[u32; 2]]) -> Result<LinkScores>;
+    /// Parameters the model trains itself inside [`LinkModel::train_loss`], with an optimiser of its own
+    /// (ARGA's discriminator); checkpoints hold them beside the trainer's. None by default.
+    fn own_params(&self) -> Params {
+        Vec::new()
+    }
+    /// The state of the model's own optimiser (`<param>.<slot>` tensors) and its step count.
+    fn own_optimizer_state(&self) -> (Vec<(String, Tensor)>, u64) {
+        (Vec::new(), 0)
+    }
+    /// Restores what [`LinkModel::own_optimizer_state`] returned.
+    fn load_own_optimizer_state(&self, _tensors: &HashMap<String, Tensor>, _steps: u64) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl<M: LinkModel + ?Sized> LinkModel for Box<M> {
@@ -56,6 +71,15 @@ impl<M: LinkModel + ?Sized> LinkModel for Box<M> {
     }
     fn test(&self, z: &Tensor, pos: &[[u32; 2]], neg: &[[u32; 2]]) -> Result<LinkScores> {
         (**self).test(z, pos, neg)
+    }
+    fn own_params(&self) -> Params {
+        (**self).own_params()
+    }
+    fn own_optimizer_state(&self) -> (Vec<(String, Tensor)>, u64) {
+        (**self).own_optimizer_state()
+    }
+    fn load_own_optimizer_state(&self, tensors: &HashMap<String, Tensor>, steps: u64) -> Result<()> {
+        (**self).load_own_optimizer_state(tensors, steps)
     }
 }
 

@@ -20,6 +20,8 @@ pub use crate::run_state::FORMAT;
 /// The `kind` recorded in graph checkpoints.
 pub const KIND: &str = "graph";
 const OPT: &str = "optimizer.";
+/// Metadata key of the step count of a model's own optimiser (ARGA's discriminator).
+const OWN_STEPS: &str = "own_optimizer_steps";
 /// Metadata key of the graph's node-id table (a JSON list of strings, `node_ids[i]` names node `i`), written
 /// when the graph has one (edge lists).
 pub const NODE_IDS: &str = "node_ids";
@@ -41,16 +43,20 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
 
     /// [`LinkTrainer::save_checkpoint`], also recording the graph's node-id table under [`NODE_IDS`].
     pub fn save_checkpoint_with_ids(&self, path: &Path, node_ids: Option<&[String]>) -> Result<()> {
+        let own = self.model.own_params();
+        let (own_state, own_steps) = self.model.own_optimizer_state();
         let mut tensors: Vec<(String, candle_core::Tensor)> = self
             .optimizer
             .params()
             .iter()
+            .chain(&own)
             .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
             .collect();
         tensors.extend(
             self.optimizer
                 .state()
                 .into_iter()
+                .chain(own_state)
                 .map(|(n, x)| (format!("{OPT}{n}"), x)),
         );
         let state = RunState {
@@ -66,7 +72,9 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
                 ("split_hash".to_string(), self.split.hash()),
                 ("best".to_string(), json(&self.best)?),
             ]
-            .into(),
+            .into_iter()
+            .chain((!own.is_empty()).then(|| (OWN_STEPS.to_string(), own_steps.to_string())))
+            .collect(),
         };
         let mut meta = state.to_metadata();
         if let Some(ids) = node_ids {
@@ -100,14 +108,16 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
                 path.display()
             )));
         }
+        let own = self.model.own_params();
         let expected: Vec<(String, Vec<usize>)> = self
             .optimizer
             .params()
             .iter()
+            .chain(&own)
             .map(|(n, v)| (n.clone(), v.dims().to_vec()))
             .collect();
         check_params(path, &ck, &expected, OPT)?;
-        for (n, v) in self.optimizer.params() {
+        for (n, v) in self.optimizer.params().iter().chain(&own) {
             v.set(&ck.tensors[n])?;
         }
         let opt_state: HashMap<String, candle_core::Tensor> = ck
@@ -118,6 +128,15 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
         self.optimizer
             .load_state(&opt_state, state.optimizer_steps)
             .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+        if !own.is_empty() {
+            let steps = state
+                .extra(path, OWN_STEPS)?
+                .parse()
+                .map_err(|_| Error::msg(format!("{}: bad {OWN_STEPS}", path.display())))?;
+            self.model
+                .load_own_optimizer_state(&opt_state, steps)
+                .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+        }
         self.rng = state.rng.clone();
         self.epoch = state.epoch;
         self.records = state.records_as::<Vec<EpochRecord>>(path)?;

@@ -76,20 +76,7 @@ fn make_opt(kind: OptimizerKind, model: &Vae, lr: f64) -> Result<Box<dyn Optimiz
     })
 }
 
-/// Candle detaches the gradients of intermediate nodes but not those of the variables, which keep an op
-/// linking them to the step's whole forward graph. An optimiser state built from them (`sum + g²`) would then
-/// chain every step's graph to the next: about 25 MB per MNIST step, an OOM within two epochs. Detach them.
-pub fn detached_grads(
-    mut grads: candle_core::backprop::GradStore,
-    params: &crate::optim::Params,
-) -> candle_core::backprop::GradStore {
-    for (_, v) in params {
-        if let Some(g) = grads.remove(v.as_tensor()) {
-            grads.insert(v.as_tensor(), g.detach());
-        }
-    }
-    grads
-}
+pub use crate::optim::detached as detached_grads;
 
 /// How often (in steps) the running loss is read back to the host for progress.
 const REPORT_EVERY: usize = 50;
