@@ -400,3 +400,55 @@ fn linear_and_deeper_gcn_encoders() {
         assert_eq!(z.logstd.is_some(), variational);
     }
 }
+
+/// Weighted Â: w_uv / sqrt(d_u d_v) with weighted degrees d_u = 1 + Σ_v w_uv, checked entry by entry; a heavier
+/// edge pulls a node's propagated features towards that neighbour (the documented direction).
+#[test]
+fn edge_weights_enter_the_propagation_through_weighted_degrees() {
+    // Star 0 – 1 (weight 4), 0 – 2 (weight 1); one-hot features, so Z = Â X W with W = I reads Â off.
+    let g = Graph::from_edges(3, &[[0, 1], [0, 2]])
+        .unwrap()
+        .with_edge_weights(vec![4.0, 1.0])
+        .unwrap()
+        .with_dense_features(vec![1., 0., 0., 0., 1., 0., 0., 0., 1.], 3)
+        .unwrap();
+    let input = GraphInput::weighted(&g, &g.edges).unwrap();
+    let a = vgae_core::graph::sparse::to_dense(&input.adj.a, &Device::Cpu)
+        .unwrap()
+        .to_vec2::<f32>()
+        .unwrap();
+    let d = [6.0f64, 5.0, 2.0];
+    let w = |u: usize, v: usize| -> f64 {
+        match (u.min(v), u.max(v)) {
+            (x, y) if x == y => 1.0,
+            (0, 1) => 4.0,
+            (0, 2) => 1.0,
+            _ => 0.0,
+        }
+    };
+    for u in 0..3 {
+        for v in 0..3 {
+            let want = w(u, v) / (d[u] * d[v]).sqrt();
+            assert!(
+                (a[u][v] as f64 - want).abs() < 1e-6,
+                "Â[{u}][{v}] = {} vs {want}",
+                a[u][v]
+            );
+        }
+    }
+    // Unweighted, node 0 sees its two neighbours equally; weighted, the heavy neighbour dominates.
+    let plain = GraphInput::new(&g, &g.edges).unwrap();
+    let p = vgae_core::graph::sparse::to_dense(&plain.adj.a, &Device::Cpu)
+        .unwrap()
+        .to_vec2::<f32>()
+        .unwrap();
+    assert!((p[0][1] - p[0][2]).abs() < 1e-7);
+    assert!(a[0][1] > 2.0 * a[0][2]);
+    // A graph without weights cannot be trained weighted.
+    let bare = Graph::from_edges(3, &[[0, 1], [0, 2]]).unwrap();
+    let e = GraphInput::weighted(&bare, &bare.edges)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("no edge weights"), "{e}");
+}

@@ -1,6 +1,6 @@
 //! What an encoder sees and returns, and the [`Encoder`] trait any node encoder implements.
 
-use super::norm::normalized_adjacency;
+use super::norm::{normalized_adjacency, weighted_normalized_adjacency};
 use super::sparse::SparseMatrix;
 use crate::rng::RunRng;
 use crate::{Error, Result};
@@ -41,6 +41,32 @@ impl GraphInput {
             features,
             num_nodes: n,
         })
+    }
+
+    /// Like [`GraphInput::new`], with the graph's edge weights in Â (weighted degrees). Fails when the graph
+    /// has no weights or a training edge is not one of its edges.
+    pub fn weighted(graph: &Graph, train_edges: &[[u32; 2]]) -> Result<Self> {
+        let w = graph
+            .edge_weights
+            .as_ref()
+            .ok_or_else(|| Error::msg(format!("dataset '{}' has no edge weights", graph.name)))?;
+        let weights = train_edges
+            .iter()
+            .map(|e| match graph.edges.binary_search(e) {
+                Ok(i) => Ok(w[i]),
+                Err(_) => Err(Error::msg(format!(
+                    "training edge ({}, {}) is not an edge of '{}'",
+                    e[0], e[1], graph.name
+                ))),
+            })
+            .collect::<Result<Vec<f32>>>()?;
+        let mut input = GraphInput::new(graph, train_edges)?;
+        input.adj = SparseMatrix::new(weighted_normalized_adjacency(
+            graph.num_nodes,
+            train_edges,
+            &weights,
+        ));
+        Ok(input)
     }
 
     /// The feature matrix, or an error saying the graph has none (for encoders that need features).

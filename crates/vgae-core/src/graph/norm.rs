@@ -1,4 +1,5 @@
-//! The GCN propagation matrix Â = D^-1/2 (A + I) D^-1/2, built from the training edges only.
+//! The GCN propagation matrix Â = D^-1/2 (A + I) D^-1/2, built from the training edges only; with edge
+//! weights, A holds the weights and D the weighted degrees (the self-loop keeps weight 1).
 
 use vgae_data::CsrMatrix;
 
@@ -17,5 +18,24 @@ pub fn normalized_adjacency(n: usize, edges: &[[u32; 2]]) -> CsrMatrix {
         t.push((v, u, w(u, v)));
     }
     t.extend((0..n as u32).map(|i| (i, i, w(i, i))));
+    CsrMatrix::from_triplets(n, n, t)
+}
+
+/// Weighted Â: entry (u, v) = w_uv / sqrt(d_u d_v) with d_u = 1 + Σ_v w_uv, for undirected training edges
+/// (`u < v`, each once) and their positive weights.
+pub fn weighted_normalized_adjacency(n: usize, edges: &[[u32; 2]], weights: &[f32]) -> CsrMatrix {
+    let mut deg = vec![1f64; n]; // the self-loop, weight 1
+    for (&[u, v], &w) in edges.iter().zip(weights) {
+        deg[u as usize] += w as f64;
+        deg[v as usize] += w as f64;
+    }
+    let inv_sqrt: Vec<f64> = deg.iter().map(|d| 1.0 / d.sqrt()).collect();
+    let a = |u: u32, v: u32, w: f64| (w * inv_sqrt[u as usize] * inv_sqrt[v as usize]) as f32;
+    let mut t = Vec::with_capacity(2 * edges.len() + n);
+    for (&[u, v], &w) in edges.iter().zip(weights) {
+        t.push((u, v, a(u, v, w as f64)));
+        t.push((v, u, a(u, v, w as f64)));
+    }
+    t.extend((0..n as u32).map(|i| (i, i, a(i, i, 1.0))));
     CsrMatrix::from_triplets(n, n, t)
 }

@@ -151,6 +151,7 @@ impl GraphTrainConfig {
             checkpoint_every: self.checkpoint_every,
             keep_last: self.keep_last,
             label: self.label(),
+            weighted: false,
         }
     }
 }

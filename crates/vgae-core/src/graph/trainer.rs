@@ -28,6 +28,9 @@ pub struct FitConfig {
     pub keep_last: usize,
     /// The run's name in results and plots.
     pub label: String,
+    /// Edge weights enter Â through weighted degrees (the reconstruction target stays binary).
+    #[serde(default)]
+    pub weighted: bool,
 }
 
 impl Default for FitConfig {
@@ -39,6 +42,7 @@ impl Default for FitConfig {
             checkpoint_every: 0,
             keep_last: 3,
             label: "model".into(),
+            weighted: false,
         }
     }
 }
@@ -142,7 +146,10 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
         split
             .audit(graph)
             .map_err(|v| Error::msg(format!("split does not fit dataset '{}': {v}", graph.name)))?;
-        let input = GraphInput::new(graph, &split.train_pos)?;
+        let input = match fit.weighted {
+            true => GraphInput::weighted(graph, &split.train_pos)?,
+            false => GraphInput::new(graph, &split.train_pos)?,
+        };
         let recon = ReconLoss::new(fit.loss, graph.num_nodes, &split.train_pos, fit.block)?;
         Ok(LinkTrainer {
             run_config: serde_json::to_value(&fit).map_err(|e| Error::msg(e.to_string()))?,
