@@ -4,10 +4,10 @@
 //! [`NegativeSampler`], and the [`LinkTrainer`] that fits any [`LinkModel`] with checkpoints and resume.
 //! [`GraphTrainer`] is the paper's configuration of all of it, as the `vgae` command runs it.
 
+pub mod adversarial;
 pub mod all_pairs_softplus;
 #[cfg(target_arch = "x86_64")]
 mod all_pairs_softplus_avx512;
-pub mod adversarial;
 #[cfg(feature = "cuda")]
 mod cuda;
 pub mod decoder;

@@ -52,7 +52,11 @@ pub trait LinkModel {
         (Vec::new(), 0)
     }
     /// Restores what [`LinkModel::own_optimizer_state`] returned.
-    fn load_own_optimizer_state(&self, _tensors: &HashMap<String, Tensor>, _steps: u64) -> Result<()> {
+    fn load_own_optimizer_state(
+        &self,
+        _tensors: &HashMap<String, Tensor>,
+        _steps: u64,
+    ) -> Result<()> {
         Ok(())
     }
 }
@@ -78,7 +82,11 @@ impl<M: LinkModel + ?Sized> LinkModel for Box<M> {
     fn own_optimizer_state(&self) -> (Vec<(String, Tensor)>, u64) {
         (**self).own_optimizer_state()
     }
-    fn load_own_optimizer_state(&self, tensors: &HashMap<String, Tensor>, steps: u64) -> Result<()> {
+    fn load_own_optimizer_state(
+        &self,
+        tensors: &HashMap<String, Tensor>,
+        steps: u64,
+    ) -> Result<()> {
         (**self).load_own_optimizer_state(tensors, steps)
     }
 }

@@ -20,11 +20,11 @@ pub use crate::run_state::FORMAT;
 /// The `kind` recorded in graph checkpoints.
 pub const KIND: &str = "graph";
 const OPT: &str = "optimizer.";
-/// Metadata key of the step count of a model's own optimiser (ARGA's discriminator).
-const OWN_STEPS: &str = "own_optimizer_steps";
 /// Metadata key of the graph's node-id table (a JSON list of strings, `node_ids[i]` names node `i`), written
 /// when the graph has one (edge lists).
 pub const NODE_IDS: &str = "node_ids";
+/// Metadata key of the step count of a model's own optimiser (ARGA's discriminator).
+const OWN_STEPS: &str = "own_optimizer_steps";
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::msg(e.to_string()))
