@@ -81,11 +81,12 @@ pub fn load_dataset(
     );
     let path = Path::new(dataset);
     if vgae_data::source::GRAPH_DATASETS.contains(&lower.as_str()) || !path.is_file() {
+        let graph = g.source().load_graph(dataset)?;
         anyhow::ensure!(
             !el.given(),
             "--header / --delimiter / --node-features apply to edge-list files, not to '{dataset}'"
         );
-        return Ok((g.source().load_graph(dataset)?, None));
+        return Ok((graph, None));
     }
     let (graph, format) = vgae_data::edgelist::load_with_format(path, &el.options())?;
     if let Some(w) = &format.weight_column {
