@@ -1,6 +1,7 @@
 //! The paper's GAE / VGAE trainer: the GCN encoder and inner-product decoder built from one serde config,
 //! trained with full-batch Adam by the generic [`LinkTrainer`].
 
+use super::adversarial::{AdversarialRegulariser, Arga, Argva, DiscriminatorConfig};
 use super::decoder::InnerProduct;
 use super::gcn::{GcnConfig, GcnEncoder};
 use super::model::{GraphAutoencoder, LinkModel, LossKind, ModelKind, VariationalGraphAutoencoder};
@@ -62,6 +63,17 @@ pub struct GraphTrainConfig {
     /// Stop once validation AUC has not improved for this many epochs (0: never).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub patience: usize,
+    /// The GCN's hidden widths, replacing `hidden` when given: empty is the linear model Z = ÂXW (Salha et
+    /// al. 2020), several a deeper encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_layers: Option<Vec<usize>>,
+    /// Regularise the embedding with a discriminator: ARGA for GAE, ARGVA for VGAE (Pan et al. 2018; PyG's
+    /// discriminator settings: 64-64 ReLU, Adam 0.001, 5 steps per epoch).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adversarial: bool,
+    /// Edge weights enter Â through weighted degrees (the reconstruction target stays binary).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weighted: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -93,22 +105,43 @@ impl Default for GraphTrainConfig {
             edge_list: None,
             keep_best: false,
             patience: 0,
+            hidden_layers: None,
+            adversarial: false,
+            weighted: false,
         }
     }
 }
 
 impl GraphTrainConfig {
-    /// The paper's row name: GAE, VGAE, GAE* or VGAE*.
+    /// The row name: GAE, VGAE, ARGA or ARGVA, `Linear…` without a hidden layer, `…-32-32` for deeper
+    /// encoders, and `*` when featureless (the paper's GAE* / VGAE*).
     pub fn label(&self) -> String {
-        let base = match self.model {
-            ModelKind::Gae => "GAE",
-            ModelKind::Vgae => "VGAE",
+        let base = match (self.model, self.adversarial) {
+            (ModelKind::Gae, false) => "GAE",
+            (ModelKind::Vgae, false) => "VGAE",
+            (ModelKind::Gae, true) => "ARGA",
+            (ModelKind::Vgae, true) => "ARGVA",
+        };
+        let base = match &self.hidden_layers {
+            Some(h) if h.is_empty() => format!("Linear{base}"),
+            Some(h) if h.as_slice() != [self.hidden] => {
+                let w: Vec<String> = h.iter().map(|x| x.to_string()).collect();
+                format!("{base}-{}", w.join("-"))
+            }
+            _ => base.to_string(),
         };
         if self.features {
-            base.into()
+            base
         } else {
             format!("{base}*")
         }
+    }
+
+    /// The GCN's hidden widths: `hidden_layers`, or the one layer of `hidden`.
+    pub fn hidden_widths(&self) -> Vec<usize> {
+        self.hidden_layers
+            .clone()
+            .unwrap_or_else(|| vec![self.hidden])
     }
 }
 
@@ -151,7 +184,7 @@ impl GraphTrainConfig {
             checkpoint_every: self.checkpoint_every,
             keep_last: self.keep_last,
             label: self.label(),
-            weighted: false,
+            weighted: self.weighted,
         }
     }
 }
@@ -176,16 +209,34 @@ impl GraphTrainer {
         }
         let variational = cfg.model == ModelKind::Vgae;
         let gcn = GcnConfig {
-            hidden: vec![cfg.hidden],
+            hidden: cfg.hidden_widths(),
             latent: cfg.latent,
             dropout: cfg.dropout,
             ..GcnConfig::paper(graph, cfg.features, variational)
         };
         let store = ParamStore::new(RunRng::stream(cfg.seed, 1));
         let encoder = GcnEncoder::new(store.var_builder(device).pp("encoder"), gcn)?;
-        let model: PaperModel = match cfg.model {
-            ModelKind::Gae => Box::new(GraphAutoencoder::new(encoder, InnerProduct)),
-            ModelKind::Vgae => Box::new(VariationalGraphAutoencoder::new(encoder, InnerProduct)),
+        let model: PaperModel = match (cfg.model, cfg.adversarial) {
+            (ModelKind::Gae, false) => Box::new(GraphAutoencoder::new(encoder, InnerProduct)),
+            (ModelKind::Vgae, false) => {
+                Box::new(VariationalGraphAutoencoder::new(encoder, InnerProduct))
+            }
+            (kind, true) => {
+                // Its own stream, so the encoder's draws are those of the same run without it.
+                let rng = RunRng::stream(cfg.seed, 2);
+                let disc = DiscriminatorConfig::pyg(cfg.latent);
+                let regulariser = AdversarialRegulariser::new(&disc, rng, device)?;
+                match kind {
+                    ModelKind::Gae => Box::new(Arga {
+                        autoencoder: GraphAutoencoder::new(encoder, InnerProduct),
+                        regulariser,
+                    }),
+                    ModelKind::Vgae => Box::new(Argva {
+                        autoencoder: VariationalGraphAutoencoder::new(encoder, InnerProduct),
+                        regulariser,
+                    }),
+                }
+            }
         };
         let optimizer = Adam::new(store.params(), cfg.lr)?;
         let inner = LinkTrainer::new(
