@@ -16,6 +16,7 @@ pub mod mat;
 pub mod pairset;
 pub mod pickle;
 pub mod planetoid;
+pub mod planetoid_split;
 pub mod source;
 pub mod split;
 pub mod synth;

@@ -274,7 +274,7 @@ fn parse_graph(p: &Pickle) -> Result<Vec<(u32, Vec<u32>)>> {
         .collect()
 }
 
-fn parse_test_index(path: &Path, bytes: &[u8]) -> Result<Vec<usize>> {
+pub(crate) fn parse_test_index(path: &Path, bytes: &[u8]) -> Result<Vec<usize>> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| DataError::invalid(path, "not UTF-8 text"))?;
     text.lines()
