@@ -63,7 +63,7 @@ fn node_ids_travel_through_checkpoint_embeddings_and_score() {
     );
     let err = stderr(&out);
     assert!(
-        err.contains("column 'strength'") && err.contains("ignored"),
+        err.contains("column 'strength'") && err.contains("without --weighted"),
         "{err}"
     );
     assert!(err.contains("X = I"), "{err}");

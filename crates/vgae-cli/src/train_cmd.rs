@@ -20,6 +20,26 @@ pub enum ModelArg {
     Gae,
     /// Variational graph autoencoder.
     Vgae,
+    /// GAE regularised by a discriminator (Pan et al. 2018).
+    Arga,
+    /// VGAE regularised by a discriminator (Pan et al. 2018).
+    Argva,
+    /// GAE with the linear encoder Z = ÂXW (Salha et al. 2020).
+    LinearGae,
+    /// VGAE with linear mean and log-std heads (Salha et al. 2020).
+    LinearVgae,
+}
+
+impl ModelArg {
+    /// Whether the model has a discriminator.
+    pub fn adversarial(self) -> bool {
+        matches!(self, ModelArg::Arga | ModelArg::Argva)
+    }
+
+    /// Whether the encoder has no hidden layer.
+    pub fn linear(self) -> bool {
+        matches!(self, ModelArg::LinearGae | ModelArg::LinearVgae)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
@@ -41,8 +61,8 @@ pub enum LossArg {
 impl From<ModelArg> for ModelKind {
     fn from(m: ModelArg) -> Self {
         match m {
-            ModelArg::Gae => ModelKind::Gae,
-            ModelArg::Vgae => ModelKind::Vgae,
+            ModelArg::Gae | ModelArg::Arga | ModelArg::LinearGae => ModelKind::Gae,
+            ModelArg::Vgae | ModelArg::Argva | ModelArg::LinearVgae => ModelKind::Vgae,
         }
     }
 }
@@ -91,8 +111,8 @@ pub fn load_dataset(
     let (graph, format) = vgae_data::edgelist::load_with_format(path, &el.options())?;
     if let Some(w) = &format.weight_column {
         g.note(&format!(
-            "{}: edge weights (column '{w}') are kept with the graph but ignored by the current models \
-             (Â is built from 0/1 edges)",
+            "{}: edge weights (column '{w}') are kept with the graph; without --weighted Â is built from \
+             0/1 edges",
             path.display()
         ));
     }

@@ -90,6 +90,12 @@ pub struct TrainArgs {
     /// Width of the hidden GCN layer (1..=8192).
     #[arg(long, default_value = "32", value_parser = hidden, allow_negative_numbers = true)]
     pub hidden: usize,
+    /// Widths of the hidden GCN layers, replacing --hidden: a deeper encoder (e.g. 32,32); each 1..=8192.
+    #[arg(long, value_delimiter = ',', value_parser = hidden, conflicts_with = "hidden")]
+    pub layers: Option<Vec<usize>>,
+    /// Edge weights of the edge list enter Â through weighted degrees (the target stays binary).
+    #[arg(long)]
+    pub weighted: bool,
     /// Embedding size (1..=4096).
     #[arg(long, default_value = "16", value_parser = latent, allow_negative_numbers = true)]
     pub latent: usize,
@@ -138,6 +144,11 @@ pub const SMALL_SET: usize = 20;
 impl TrainArgs {
     /// The checks that involve two flags (each flag's own range is checked while parsing).
     pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !(self.model.linear() && self.layers.is_some()),
+            "--layers does not apply to --model {:?}: the linear models have no hidden layer",
+            self.model
+        );
         let s = self.split_config();
         anyhow::ensure!(
             s.val_frac + s.test_frac < 1.0,
@@ -180,6 +191,12 @@ impl TrainArgs {
             split: self.split_config(),
             keep_best: self.keep_best,
             patience: self.patience,
+            adversarial: self.model.adversarial(),
+            hidden_layers: match self.model.linear() {
+                true => Some(Vec::new()),
+                false => self.layers.clone(),
+            },
+            weighted: self.weighted,
             ..GraphTrainConfig::default()
         }
     }
