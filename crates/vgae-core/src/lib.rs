@@ -17,6 +17,7 @@ pub mod run_loop;
 pub mod run_state;
 pub mod rundir;
 mod simd;
+pub mod tasks;
 pub(crate) mod lockstep;
 pub mod vae;
 
