@@ -4,11 +4,18 @@
 //! - [`table1`](mod@table1): Kipf & Welling (2016) Table 1 over seeds, mean ± std beside the paper, markdown and JSON.
 //! - [`bench`]: epoch time and peak memory on Planetoid graphs and synthetic SBM graphs.
 //! - [`vae_presets`]: per-dataset VAE defaults (Frey Face: Gaussian decoder, Adam 1e-3).
+//! - [`tasks_table`]: node clustering, node classification and link ranking for GAE / VGAE over seeds
+//!   ([`node_tasks`]: the protocols; [`arga_paper`]: the ARGA paper's clustering numbers).
 
 #![warn(missing_docs)]
 
+pub mod arga_paper;
 pub mod bench;
+pub mod node_tasks;
 pub mod table1;
+pub mod tasks_markdown;
+pub mod tasks_summary;
+pub mod tasks_table;
 pub mod vae_presets;
 
 pub use table1::{table1, Table1Config, Table1Result};
