@@ -6,6 +6,7 @@ mod data_cmd;
 mod globals;
 mod reproduce_cmd;
 mod split_cmd;
+mod tasks_cmd;
 mod train_cmd;
 mod vae_cmd;
 
@@ -38,6 +39,8 @@ enum Command {
     /// Reproduce the paper's tables over several seeds.
     #[command(subcommand)]
     Reproduce(reproduce_cmd::ReproduceCommand),
+    /// Node clustering, node classification and link ranking (Hits@K, MRR) for GAE / VGAE over seeds.
+    Tasks(tasks_cmd::TasksArgs),
     /// Continue a run from its latest checkpoint (bit-identical to an uninterrupted run on CPU).
     Resume(ckpt_cmd::ResumeArgs),
     /// Recompute AUC / AP (graph) or test -ELBO (VAE) from a checkpoint alone.
@@ -124,6 +127,7 @@ fn main() {
         Command::Split(c) => split_cmd::run(c, &cli.globals),
         Command::Train(a) => train_cmd::run(a, &cli.globals),
         Command::Reproduce(c) => reproduce_cmd::run(c, &cli.globals),
+        Command::Tasks(a) => tasks_cmd::run(a, &cli.globals),
         Command::Resume(a) => ckpt_cmd::resume(a, &cli.globals),
         Command::Eval(a) => ckpt_cmd::eval(a, &cli.globals),
         Command::Embed(a) => ckpt_cmd::embed(a, &cli.globals),
