@@ -8,6 +8,7 @@ pub mod error;
 pub mod experiments;
 pub mod export;
 pub mod graph;
+pub(crate) mod lockstep;
 pub mod metrics;
 pub mod optim;
 pub mod params;
@@ -18,7 +19,6 @@ pub mod run_state;
 pub mod rundir;
 mod simd;
 pub mod tasks;
-pub(crate) mod lockstep;
 pub mod vae;
 
 pub use error::{Error, Result};

@@ -45,8 +45,8 @@ fn linear_and_deeper_gcn_encoders() {
         .mu
         .to_vec2::<f32>()
         .unwrap();
-    for i in 0..3 {
-        for c in 0..3 {
+    for (i, zi) in z.iter().enumerate() {
+        for (c, &got) in zi.iter().enumerate() {
             let want: f64 = (0..3)
                 .map(|j| {
                     adj(i, j)
@@ -56,9 +56,8 @@ fn linear_and_deeper_gcn_encoders() {
                 })
                 .sum();
             assert!(
-                (z[i][c] as f64 - want).abs() < 1e-6,
-                "z[{i}][{c}] = {} vs {want}",
-                z[i][c]
+                (got as f64 - want).abs() < 1e-6,
+                "z[{i}][{c}] = {got} vs {want}"
             );
         }
     }
