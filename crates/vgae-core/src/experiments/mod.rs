@@ -6,11 +6,17 @@
 //! - [`vae_presets`]: per-dataset VAE defaults (Frey Face: Gaussian decoder, Adam 1e-3).
 //! - [`tasks_table`]: node clustering, node classification and link ranking for GAE / VGAE over seeds
 //!   ([`node_tasks`]: the protocols; [`arga_paper`]: the ARGA paper's clustering numbers).
+//! - [`grid`]: experiment grids from a TOML file, run by [`grid_run`] (resumable, one run directory per cell,
+//!   [`grid_cell`]) and summarised by [`grid_tables`].
 
 #![warn(missing_docs)]
 
 pub mod arga_paper;
 pub mod bench;
+pub mod grid;
+pub mod grid_cell;
+pub mod grid_run;
+pub mod grid_tables;
 pub mod node_tasks;
 pub mod table1;
 pub mod tasks_markdown;
