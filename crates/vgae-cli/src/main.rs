@@ -3,6 +3,7 @@
 mod bench_cmd;
 mod ckpt_cmd;
 mod data_cmd;
+mod experiment_cmd;
 mod globals;
 mod reproduce_cmd;
 mod split_cmd;
@@ -41,6 +42,9 @@ enum Command {
     Reproduce(reproduce_cmd::ReproduceCommand),
     /// Node clustering, node classification and link ranking (Hits@K, MRR) for GAE / VGAE over seeds.
     Tasks(tasks_cmd::TasksArgs),
+    /// Experiment grids from a TOML file: resumable, one run directory per cell, tables of mean ± std.
+    #[command(subcommand)]
+    Experiment(experiment_cmd::ExperimentCommand),
     /// Continue a run from its latest checkpoint (bit-identical to an uninterrupted run on CPU).
     Resume(ckpt_cmd::ResumeArgs),
     /// Recompute AUC / AP (graph) or test -ELBO (VAE) from a checkpoint alone.
@@ -128,6 +132,7 @@ fn main() {
         Command::Train(a) => train_cmd::run(a, &cli.globals),
         Command::Reproduce(c) => reproduce_cmd::run(c, &cli.globals),
         Command::Tasks(a) => tasks_cmd::run(a, &cli.globals),
+        Command::Experiment(c) => experiment_cmd::run(c, &cli.globals),
         Command::Resume(a) => ckpt_cmd::resume(a, &cli.globals),
         Command::Eval(a) => ckpt_cmd::eval(a, &cli.globals),
         Command::Embed(a) => ckpt_cmd::embed(a, &cli.globals),
