@@ -249,8 +249,8 @@ unsafe fn sgd_avx2<R: Rng>(s: &Sgd, syn0: &mut [f32], syn1: &mut [f32], rng: &mu
 fn sgd<R: Rng>(s: &Sgd, syn0: &mut [f32], syn1: &mut [f32], rng: &mut R) -> u64 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked above). No FMA is enabled, so the arithmetic (and its
-        // rounding) is exactly that of the portable path.
+        // No FMA is enabled, so the arithmetic (and its rounding) is exactly that of the portable path.
+        // SAFETY: the CPU supports AVX2 (checked above), the one target feature `sgd_avx2` enables.
         return unsafe { sgd_avx2(s, syn0, syn1, rng) };
     }
     sgd_body(s, syn0, syn1, rng)

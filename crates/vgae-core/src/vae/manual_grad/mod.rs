@@ -152,9 +152,9 @@ impl Vae {
         let x_mat = Mat::of(x.as_ptr(), x.len(), rows, d);
         let out_of = |h: &[HiddenRef], i: usize, w: usize| Mat::shared(h[i].out, rows, w);
 
-        // SAFETY (for the whole body): each phase below writes only this thread's columns (`share(.., ALIGN)`)
-        // or rows (`share(.., 1)`) of its outputs and reads only buffers completed before the barrier that
-        // ends the previous phase, as `Shared` requires.
+        // Each phase below writes only this thread's columns (`share(.., ALIGN)`) or rows (`share(.., 1)`) of
+        // its outputs and reads only buffers completed before the barrier that ends the previous phase.
+        // SAFETY (for the whole body): that is what `Shared` requires.
         lockstep::run(|me| unsafe {
             // Forward: encoder layers, each a phase over its output columns.
             let mut input = x_mat;
@@ -303,12 +303,10 @@ impl Vae {
         let tensors = self
             .layers()
             .iter()
-            // SAFETY: each dW was written whole by its layer's backward GEMM (`acc = false`).
-            .zip(
-                grads
-                    .into_iter()
-                    .map(|(w, b)| (unsafe { assume_init(w) }, b)),
-            )
+            .zip(grads.into_iter().map(|(w, b)| {
+                // SAFETY: each dW was written whole by its layer's backward GEMM (`acc = false`).
+                (unsafe { assume_init(w) }, b)
+            }))
             .flat_map(|((_, l), (dw, db))| {
                 [(l.weight.shape().clone(), dw), (l.bias.shape().clone(), db)]
             })
