@@ -19,8 +19,10 @@ pub const CLUSTERING: &[(&str, &str, f64, f64, f64)] = &[
     ("ARVGA", "citeseer", 0.544, 0.261, 0.245),
 ];
 
-/// The paper's (ACC, NMI, ARI) for a model label (GAE, VGAE, ARGA, ARVGA) and dataset, if it reports them.
+/// The paper's (ACC, NMI, ARI) for a model label (GAE, VGAE, ARGA, ARVGA — or ARGVA, this crate's label for
+/// it) and dataset, if it reports them.
 pub fn clustering(model: &str, dataset: &str) -> Option<(f64, f64, f64)> {
+    let model = if model == "ARGVA" { "ARVGA" } else { model };
     CLUSTERING
         .iter()
         .find(|(m, d, ..)| *m == model && *d == dataset)

@@ -25,7 +25,8 @@ use vgae_data::pairset::{pair_key, pair_set};
 use vgae_data::planetoid_split::PublicSplit;
 use vgae_data::{EdgeSplit, Graph, SplitConfig};
 
-/// RNG stream of the MRR negatives (streams 0 and 1 are the split and training).
+/// RNG stream of the MRR negatives (streams 0 and 1 are the split and training; an ARGA / ARGVA discriminator
+/// also draws from a stream 2 generator of its own, an unrelated use).
 pub const STREAM_RANKING: u64 = 2;
 /// RNG stream of the k-means seedings.
 pub const STREAM_KMEANS: u64 = 3;
