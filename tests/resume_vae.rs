@@ -4,30 +4,10 @@
 //! `vae_checkpoints.rs`. MNIST comes from `VGAE_DATA_DIR` (these tests fail, never skip, when it is missing).
 
 mod common;
-use common::{checkpoints_all_load, json, metrics, run_ok, tensors, vgae};
-use std::path::{Path, PathBuf};
+use common::{checkpoints_all_load, json, metrics, mnist_vgae as v, run_ok, tensors};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn mnist_dir() -> PathBuf {
-    let d = common::data_dir();
-    assert!(
-        d.join("mnist").is_dir(),
-        "VGAE_DATA_DIR={} has no mnist/ folder",
-        d.display()
-    );
-    d
-}
-
-/// `vgae` on CPU with the shared data directory.
-fn v(cache: &Path) -> Command {
-    let mut c = vgae(cache);
-    c.arg("--device")
-        .arg("cpu")
-        .arg("--data-dir")
-        .arg(mnist_dir());
-    c
-}
 
 /// A small, quick run: 2000 training images, no IWAE.
 const SMALL: [&str; 9] = [

@@ -4,29 +4,8 @@
 //! missing).
 
 mod common;
-use common::{json, run_err, run_ok, vgae};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn mnist_dir() -> PathBuf {
-    let d = common::data_dir();
-    assert!(
-        d.join("mnist").is_dir(),
-        "VGAE_DATA_DIR={} has no mnist/ folder",
-        d.display()
-    );
-    d
-}
-
-/// `vgae` on CPU with the shared data directory.
-fn v(cache: &Path) -> Command {
-    let mut c = vgae(cache);
-    c.arg("--device")
-        .arg("cpu")
-        .arg("--data-dir")
-        .arg(mnist_dir());
-    c
-}
+use common::{json, mnist_vgae as v, run_err, run_ok};
+use std::path::Path;
 
 /// Rewrites a checkpoint with one metadata field changed.
 fn with_meta(src: &Path, dst: &Path, key: &str, f: impl Fn(&str) -> String) {

@@ -114,3 +114,24 @@ pub fn metrics(dir: &std::path::Path) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// The shared data directory, which must hold `mnist/`.
+pub fn mnist_dir() -> PathBuf {
+    let d = data_dir();
+    assert!(
+        d.join("mnist").is_dir(),
+        "VGAE_DATA_DIR={} has no mnist/ folder",
+        d.display()
+    );
+    d
+}
+
+/// `vgae` on CPU with the shared data directory (for the MNIST VAE tests).
+pub fn mnist_vgae(cache: &std::path::Path) -> Command {
+    let mut c = vgae(cache);
+    c.arg("--device")
+        .arg("cpu")
+        .arg("--data-dir")
+        .arg(mnist_dir());
+    c
+}
