@@ -1,6 +1,8 @@
 //! ARGA / ARGVA: the discriminator's losses against a plain f64 computation from its weights, training on Cora,
 //! and exact resume with the discriminator and its optimiser in the checkpoint.
 
+mod common;
+
 use candle_core::{Device, Tensor};
 use vgae_core::graph::{
     AdversarialRegulariser, Arga, Argva, DiscriminatorConfig, FitConfig, GcnConfig, GcnEncoder,
@@ -174,20 +176,8 @@ fn trainer(
 }
 
 fn bits(o: &impl Optimizer, m: &dyn LinkModel) -> Vec<Vec<u32>> {
-    o.params()
-        .iter()
-        .chain(&m.own_params())
-        .map(|(_, v)| {
-            v.as_tensor()
-                .flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap()
-                .iter()
-                .map(|x| x.to_bits())
-                .collect()
-        })
-        .collect()
+    let all: vgae_core::optim::Params = o.params().iter().cloned().chain(m.own_params()).collect();
+    common::param_bits(&all)
 }
 
 /// ARGA and ARGVA learn on Cora (PyG's example settings: encoder Adam 0.005, 5 discriminator steps per epoch).

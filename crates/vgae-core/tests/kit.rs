@@ -1,6 +1,8 @@
 //! The kit of parts: a model composed by hand trains exactly like the paper's trainer, a user-defined encoder
 //! trains, checkpoints and resumes, and the parts refuse what does not fit.
 
+mod common;
+
 use candle_core::{Device, Tensor};
 use candle_nn::{Init, VarBuilder};
 use vgae_core::graph::{
@@ -25,18 +27,7 @@ fn bits(records: &[vgae_core::graph::EpochRecord]) -> Vec<(u64, u64, u64)> {
 }
 
 fn param_bits(o: &impl Optimizer) -> Vec<Vec<u32>> {
-    o.params()
-        .iter()
-        .map(|(_, v)| {
-            let h = v
-                .as_tensor()
-                .flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap();
-            h.iter().map(|x| x.to_bits()).collect()
-        })
-        .collect()
+    common::param_bits(o.params())
 }
 
 /// VGAE built from the parts by hand is the paper's VGAE: same weights, same per-epoch numbers, bit for bit.

@@ -14,20 +14,7 @@ use vgae_data::planetoid;
 use vgae_data::source::DataSource;
 
 fn params(t: &GraphTrainer) -> Vec<Vec<u32>> {
-    t.optimizer
-        .params()
-        .iter()
-        .map(|(_, v)| {
-            v.as_tensor()
-                .flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap()
-                .iter()
-                .map(|x| x.to_bits())
-                .collect()
-        })
-        .collect()
+    common::param_bits(t.optimizer.params())
 }
 
 fn straight_vs_resumed(cfg: GraphTrainConfig) {
