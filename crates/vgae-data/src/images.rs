@@ -9,7 +9,7 @@
 //! | `fashion-mnist` | `fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` |
 //! | `frey` | `frey/frey_rawface.mat` (variable `ff`, uint8 560 × 1965, one 28 × 20 image per column) |
 //!
-//! With the `hub` cargo feature (on by default), MNIST / Fashion-MNIST that are not found locally are
+//! With the `mnist-parquet` cargo feature (off by default: it compiles parquet and tokenizers), MNIST / Fashion-MNIST that are not found locally are
 //! loaded with `candle_datasets::vision::{mnist, fashion_mnist}::load()`, which reads the parquet conversion
 //! of `ylecun/mnist` / `zalando-datasets/fashion_mnist` (revision `refs/convert/parquet`) from the Hugging
 //! Face cache and downloads it when missing (honours `HF_ENDPOINT`, `HF_HOME`, `HF_HUB_CACHE`). Those
@@ -102,7 +102,8 @@ impl ImageDataset {
     }
 }
 
-/// Loads an image dataset by name: local files first, then (MNIST / Fashion-MNIST, `hub` feature) the hub.
+/// Loads an image dataset by name: local files first, then (MNIST / Fashion-MNIST, `mnist-parquet` feature)
+/// the hub.
 pub fn load(src: &DataSource, name: &str) -> Result<ImageDataset> {
     let lower = name.to_ascii_lowercase();
     match lower.as_str() {
@@ -110,7 +111,7 @@ pub fn load(src: &DataSource, name: &str) -> Result<ImageDataset> {
             if let Some(dir) = find_idx_dir(src, &lower) {
                 return load_idx_dir(&lower, &dir);
             }
-            #[cfg(feature = "hub")]
+            #[cfg(feature = "mnist-parquet")]
             {
                 load_hub(&lower).map_err(|e| {
                     DataError::Other(format!(
@@ -120,10 +121,10 @@ pub fn load(src: &DataSource, name: &str) -> Result<ImageDataset> {
                     ))
                 })
             }
-            #[cfg(not(feature = "hub"))]
+            #[cfg(not(feature = "mnist-parquet"))]
             Err(DataError::Other(format!(
                 "dataset '{lower}' not found: looked for {lower}/train-images-idx3-ubyte[.gz] in {}; pass --data-dir \
-                 or set VGAE_DATA_DIR (this build has no hub support)",
+                 or set VGAE_DATA_DIR, or build with `--features mnist-parquet` to fetch the hub's parquet copy",
                 dirs_text(src)
             )))
         }
@@ -275,7 +276,7 @@ pub fn load_frey(path: &Path) -> Result<ImageDataset> {
 }
 
 /// Loads MNIST / Fashion-MNIST from the hub's parquet conversion through candle-datasets (cache first).
-#[cfg(feature = "hub")]
+#[cfg(feature = "mnist-parquet")]
 pub fn load_hub(name: &str) -> Result<ImageDataset> {
     use candle_datasets::vision::{fashion_mnist, mnist};
     let (ds, repo) = match name {
