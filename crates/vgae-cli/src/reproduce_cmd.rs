@@ -77,13 +77,19 @@ pub fn run(cmd: ReproduceCommand, g: &Globals) -> anyhow::Result<()> {
                 b.finish_and_clear();
             }
         }
+        Table1Event::RunFailed(f) => {
+            if let Some(b) = pb.take() {
+                b.finish_and_clear();
+            }
+            eprintln!("warning: {}", table1::failure_line(f));
+        }
         Table1Event::Row(row) => {
             if !a.json {
                 eprintln!("{}", table1::row_line(row));
             }
         }
     })?;
-    let md = table1::markdown(&res.rows, &cfg);
+    let md = table1::markdown(&res, &cfg);
     std::fs::write(a.out.join("table1.md"), &md)?;
     std::fs::write(
         a.out.join("table1.json"),

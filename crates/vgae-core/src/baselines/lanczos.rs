@@ -282,7 +282,7 @@ pub fn lanczos_largest<R: Rng>(
                         if worst > opts.tol {
                             return Err(Error::msg(format!(
                                 "Lanczos: subspace exhausted after {} steps with residual {worst:.2e} > {:.1e} \
-                                 (loss of orthogonality; try a lower filter degree)",
+                                 (loss of orthogonality)",
                                 res.steps, opts.tol
                             )));
                         }

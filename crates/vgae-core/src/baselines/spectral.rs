@@ -214,7 +214,12 @@ pub fn spectral_embedding(
     let k = cfg.dim.min(g.nontrivial_dim());
     let mut rng = RunRng::stream(seed, super::SC_STREAM);
     let mut cut = cfg.filter_cut;
-    let mut degree = cfg.filter_degree.max(1);
+    // When every non-trivial eigenpair is wanted (small graphs), a filter separates nothing.
+    let mut degree = if k == g.nontrivial_dim() {
+        1
+    } else {
+        cfg.filter_degree.max(1)
+    };
     // Converged eigenpairs so far: (eigenvalue of S, unit vector), descending.
     let mut found: Vec<(f64, Vec<f64>)> = Vec::new();
     let (mut steps, mut max_residual) = (0usize, 0.0f64);
@@ -279,7 +284,18 @@ pub fn spectral_embedding(
             tol: cfg.tol,
             check_every: 25,
         };
-        let r = lanczos_largest(n, &mut op, &mut filter, &project, &opts, &mut rng.0)?;
+        let r = match lanczos_largest(n, &mut op, &mut filter, &project, &opts, &mut rng.0) {
+            Ok(r) => r,
+            // The filter amplifies rounding in directions already deflated; plain Lanczos on S does not.
+            // Redo the whole solve unfiltered once before giving up.
+            Err(_) if degree > 1 => {
+                degree = 1;
+                found.clear();
+                round = 0;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         steps += r.steps;
         let kth = *r.values.last().unwrap_or(&1.0);
         if round == 0 && r.values.len() == k && kth <= cut && degree > 1 {

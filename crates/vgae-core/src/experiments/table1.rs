@@ -13,7 +13,7 @@
 //! };
 //! let source = DataSource::new(None);
 //! let res = table1(&cfg, &source, &candle_core::Device::Cpu, &mut |_event| {})?;
-//! println!("{}", markdown(&res.rows, &cfg));
+//! println!("{}", markdown(&res, &cfg));
 //! # Ok::<(), vgae_core::Error>(())
 //! ```
 
@@ -159,6 +159,22 @@ pub struct Row {
     pub seconds_per_epoch: Option<f64>,
     /// Mean seconds per run (training, or computing the baseline's embedding).
     pub seconds_per_run: f64,
+    /// Seeds whose run failed (listed in [`Table1Result::failures`]); the means are over the others.
+    #[serde(default)]
+    pub failed: usize,
+}
+
+/// A run that failed: the table records it and goes on with the next seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedRun {
+    /// The graph's name.
+    pub dataset: String,
+    /// The paper's row name (SC, GAE*, ...).
+    pub model: String,
+    /// The seed whose run failed.
+    pub seed: u64,
+    /// What went wrong.
+    pub error: String,
 }
 
 /// One seed's run of one row, as written to `table1.json` (the result's fields flattened).
@@ -178,14 +194,16 @@ pub struct SeedRun {
 pub struct Table1Result {
     /// One row per dataset × row kind.
     pub rows: Vec<Row>,
-    /// One entry per dataset × row kind × seed.
+    /// One entry per dataset × row kind × seed that finished.
     pub runs: Vec<SeedRun>,
+    /// One entry per run that failed.
+    pub failures: Vec<FailedRun>,
 }
 
 impl Table1Result {
     /// The contents of `table1.json`: `{"rows": [...], "runs": [...]}`.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::json!({ "rows": self.rows, "runs": self.runs })
+        serde_json::json!({ "rows": self.rows, "runs": self.runs, "failures": self.failures })
     }
 }
 
@@ -207,12 +225,16 @@ pub enum Table1Event<'a> {
     Epoch(&'a EpochRecord),
     /// The current run finished.
     RunEnd(&'a GraphRunResult),
+    /// The current run failed; the table goes on.
+    RunFailed(&'a FailedRun),
     /// All seeds of a row finished; its summary.
     Row(&'a Row),
 }
 
-/// Runs the table: for each dataset, each row, each seed. Errors name the row, dataset and seed of a failed
-/// baseline; `seeds` must be at least 1.
+/// Runs the table: for each dataset, each row, each seed. A run that fails (a baseline that does not
+/// converge on a small graph, a diverged model) is recorded in [`Table1Result::failures`] with its row,
+/// dataset and seed, and the table goes on; a dataset that cannot be loaded is an error. `seeds` must be
+/// at least 1.
 pub fn table1(
     cfg: &Table1Config,
     source: &DataSource,
@@ -225,72 +247,117 @@ pub fn table1(
     let mut out = Table1Result {
         rows: Vec::new(),
         runs: Vec::new(),
+        failures: Vec::new(),
     };
     for ds in &cfg.datasets {
         let graph = source.load_graph(ds)?;
         for &kind in &cfg.rows {
             let mut results = Vec::new();
+            let mut failed = 0;
             for seed in 0..cfg.seeds {
-                let res = match kind {
-                    RowKind::Baseline(b) => {
-                        // The split of this seed, exactly as the autoencoder rows draw it.
-                        let tcfg = GraphTrainConfig {
+                match run_one(cfg, &graph, kind, seed, device, progress) {
+                    Ok(res) => {
+                        progress(Table1Event::RunEnd(&res));
+                        results.push(res.clone());
+                        out.runs.push(SeedRun {
                             dataset: graph.name.clone(),
                             seed,
-                            ..GraphTrainConfig::default()
-                        };
-                        let split = make_split(&graph, &tcfg)?;
-                        progress(Table1Event::RunStart {
-                            dataset: &graph.name,
-                            label: b.label(),
-                            seed,
-                            epochs: None,
+                            result: res,
                         });
-                        baselines::run(b, &graph, &split, &BaselineConfig::default(), seed)
-                            .map_err(|e| {
-                                Error::msg(format!(
-                                    "{} on {} (seed {seed}): {e}",
-                                    b.label(),
-                                    graph.name
-                                ))
-                            })?
-                            .result()
                     }
-                    RowKind::Model(model, features) => {
-                        let tcfg = GraphTrainConfig {
+                    Err((model, e)) => {
+                        let f = FailedRun {
                             dataset: graph.name.clone(),
                             model,
-                            features,
-                            loss: cfg.loss,
-                            epochs: cfg.epochs,
                             seed,
-                            ..GraphTrainConfig::default()
+                            error: e.to_string(),
                         };
-                        let split = make_split(&graph, &tcfg)?;
-                        let mut trainer = GraphTrainer::new(tcfg, &graph, split, device)?;
-                        progress(Table1Event::RunStart {
-                            dataset: &graph.name,
-                            label: &trainer.cfg.label(),
-                            seed,
-                            epochs: Some(cfg.epochs),
-                        });
-                        run::run(&mut trainer, None, |r| progress(Table1Event::Epoch(r)))?
+                        progress(Table1Event::RunFailed(&f));
+                        out.failures.push(f);
+                        failed += 1;
                     }
-                };
-                progress(Table1Event::RunEnd(&res));
-                results.push(res.clone());
-                out.runs.push(SeedRun {
-                    dataset: graph.name.clone(),
-                    seed,
-                    result: res,
-                });
+                }
             }
-            let row = summarise(&graph.name, kind, &results);
-            progress(Table1Event::Row(&row));
-            out.rows.push(row);
+            if !results.is_empty() {
+                let mut row = summarise(&graph.name, kind, &results);
+                row.failed = failed;
+                progress(Table1Event::Row(&row));
+                out.rows.push(row);
+            }
         }
     }
     Ok(out)
+}
+
+/// The seed's split, refused when a held-out set is empty (its AUC would be NaN).
+fn held_out(graph: &vgae_data::Graph, cfg: &GraphTrainConfig) -> Result<vgae_data::EdgeSplit> {
+    let split = make_split(graph, cfg)?;
+    for (what, n) in [
+        ("validation", split.val_pos.len()),
+        ("test", split.test_pos.len()),
+    ] {
+        if n == 0 {
+            return Err(Error::msg(format!(
+                "the {what} set is empty: {} has {} edges and the split holds out none of them",
+                graph.name,
+                graph.edges.len()
+            )));
+        }
+    }
+    Ok(split)
+}
+
+/// One seed of one row; an error comes with the row's label.
+fn run_one(
+    cfg: &Table1Config,
+    graph: &vgae_data::Graph,
+    kind: RowKind,
+    seed: u64,
+    device: &Device,
+    progress: &mut dyn FnMut(Table1Event<'_>),
+) -> std::result::Result<GraphRunResult, (String, Error)> {
+    match kind {
+        RowKind::Baseline(b) => {
+            let fail = |e: Error| (b.label().to_string(), e);
+            // The split of this seed, exactly as the autoencoder rows draw it.
+            let tcfg = GraphTrainConfig {
+                dataset: graph.name.clone(),
+                seed,
+                ..GraphTrainConfig::default()
+            };
+            let split = held_out(graph, &tcfg).map_err(fail)?;
+            progress(Table1Event::RunStart {
+                dataset: &graph.name,
+                label: b.label(),
+                seed,
+                epochs: None,
+            });
+            let run = baselines::run(b, graph, &split, &BaselineConfig::default(), seed);
+            Ok(run.map_err(fail)?.result())
+        }
+        RowKind::Model(model, features) => {
+            let tcfg = GraphTrainConfig {
+                dataset: graph.name.clone(),
+                model,
+                features,
+                loss: cfg.loss,
+                epochs: cfg.epochs,
+                seed,
+                ..GraphTrainConfig::default()
+            };
+            let label = tcfg.label();
+            let fail = |e: Error| (label.clone(), e);
+            let split = held_out(graph, &tcfg).map_err(fail)?;
+            let mut trainer = GraphTrainer::new(tcfg, graph, split, device).map_err(fail)?;
+            progress(Table1Event::RunStart {
+                dataset: &graph.name,
+                label: &label,
+                seed,
+                epochs: Some(cfg.epochs),
+            });
+            run::run(&mut trainer, None, |r| progress(Table1Event::Epoch(r))).map_err(fail)
+        }
+    }
 }
 
 /// The summary row of one row kind's runs (at least one) on `dataset`.
@@ -317,62 +384,12 @@ pub fn summarise(dataset: &str, kind: RowKind, results: &[GraphRunResult]) -> Ro
             RowKind::Baseline(_) => None,
         },
         seconds_per_run: mean_std(&col(|r| r.train_seconds)).0,
+        failed: 0,
     }
 }
 
-/// `mean ± std` of fractions, in % with one decimal: `91.1 ± 0.8`.
-pub fn pct(mean: f64, std: f64) -> String {
-    format!("{:.1} ± {:.1}", 100.0 * mean, 100.0 * std)
-}
-
-/// The loss's lower-case name (`dense`, `sampled`), as in the table's header.
-pub fn loss_name(loss: LossKind) -> String {
-    format!("{loss:?}").to_lowercase()
-}
-
-/// One markdown table line of a row.
-pub fn row_line(r: &Row) -> String {
-    let paper = match (r.paper_auc, r.paper_ap) {
-        (Some(a), Some(p)) => format!("{a:.1} / {p:.1}"),
-        _ => "–".into(),
-    };
-    let per_epoch = r
-        .seconds_per_epoch
-        .map_or("–".to_string(), |s| format!("{s:.4}"));
-    format!(
-        "| {} | {} | {} | {} | {:.1} / {:.1} | {} | {} | {} | {:.1} |",
-        r.model,
-        r.dataset,
-        pct(r.auc_mean, r.auc_std),
-        pct(r.ap_mean, r.ap_std),
-        100.0 * r.best_val_auc_mean,
-        100.0 * r.best_val_ap_mean,
-        paper,
-        r.seeds,
-        per_epoch,
-        r.seconds_per_run
-    )
-}
-
-/// `table1.md`: a short legend and the table of `rows`.
-pub fn markdown(rows: &[Row], cfg: &Table1Config) -> String {
-    let mut s = format!(
-        "Link prediction, test AUC / AP in % (mean ± std over {} seeds, each its own split; {} loss, {} epochs).\n\
-         \"last\" = after the last epoch (the paper's protocol); \"best-val\" = at the epoch of best validation AUC.\n\
-         SC (128 non-trivial eigenvectors of the training graph's normalised Laplacian) and DW (DeepWalk, 128 dims) \
-         have no epochs: their two AUC / AP columns are the same run.\n\n\
-         | model | dataset | AUC (last) | AP (last) | AUC / AP (best-val) | paper AUC / AP | seeds | s/epoch | s/run |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
-        cfg.seeds,
-        loss_name(cfg.loss),
-        cfg.epochs
-    );
-    for r in rows {
-        s.push_str(&row_line(r));
-        s.push('\n');
-    }
-    s
-}
+mod report;
+pub use report::{failure_line, loss_name, markdown, pct, row_line};
 
 #[cfg(test)]
 mod tests;

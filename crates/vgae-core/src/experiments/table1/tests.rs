@@ -112,6 +112,7 @@ fn markdown_of_a_made_up_row() {
         paper_ap: Some(87.7),
         seconds_per_epoch: Some(0.00812),
         seconds_per_run: 1.62,
+        failed: 0,
     };
     let line =
         "| VGAE* | cora | 84.3 ± 0.7 | 87.8 ± 0.7 | 84.4 / 87.8 | 84.0 / 87.7 | 3 | 0.0081 | 1.6 |";
@@ -129,10 +130,102 @@ fn markdown_of_a_made_up_row() {
         epochs: 50,
         ..Table1Config::default()
     };
-    let md = markdown(&[row], &cfg);
+    let res = Table1Result {
+        rows: vec![row.clone()],
+        runs: vec![],
+        failures: vec![],
+    };
+    let md = markdown(&res, &cfg);
     assert!(md.starts_with("Link prediction, test AUC / AP in % (mean ± std over 3 seeds, each its own split; sampled loss, 50 epochs).\n"), "{md}");
     assert!(
         md.ends_with(&format!("|---|---|---|---|---|---|---|---|---|\n{line}\n")),
         "{md}"
+    );
+}
+
+#[test]
+fn one_seed_has_no_std_and_failed_seeds_are_counted() {
+    let kind = RowKind::Model(ModelKind::Gae, true);
+    let mut row = summarise("cora", kind, &[result("GAE", 0.9114, 0.92)]);
+    assert!(
+        row_line(&row).contains("| GAE | cora | 91.1 | 92.0 |"),
+        "{}",
+        row_line(&row)
+    );
+    row.failed = 2;
+    assert!(
+        row_line(&row).contains("| 1 (2 failed) |"),
+        "{}",
+        row_line(&row)
+    );
+}
+
+#[test]
+fn failed_runs_are_listed_and_a_row_without_any_run_says_failed() {
+    let fail = |model: &str, seed| FailedRun {
+        dataset: "lesmis".into(),
+        model: model.into(),
+        seed,
+        error: "Lanczos did not converge".into(),
+    };
+    let mut gae = summarise(
+        "lesmis",
+        RowKind::Model(ModelKind::Gae, true),
+        &[result("GAE", 0.8, 0.8)],
+    );
+    gae.failed = 1;
+    let res = Table1Result {
+        rows: vec![gae],
+        runs: vec![],
+        failures: vec![fail("SC", 0), fail("SC", 1), fail("GAE", 1)],
+    };
+    let md = markdown(&res, &Table1Config::default());
+    assert!(
+        md.contains("| SC | lesmis | failed | failed | – | – | 0 (2 failed) | – | – |\n"),
+        "{md}"
+    );
+    // GAE has a row: no "failed" line of its own, but its failure is listed.
+    assert!(!md.contains("| GAE | lesmis | failed"), "{md}");
+    assert!(
+        md.contains("- SC on lesmis, seed 1: Lanczos did not converge\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- GAE on lesmis, seed 1: Lanczos did not converge\n"),
+        "{md}"
+    );
+    assert_eq!(res.json()["failures"][2]["seed"], 1);
+}
+
+#[test]
+fn a_graph_too_small_to_split_fails_every_run_and_the_table_still_returns() {
+    // 12 edges: the default 5 % validation share rounds to no pair at all, so every run's split fails.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.csv");
+    let edges: String = (0..12).map(|i| format!("{i},{}\n", i + 1)).collect();
+    std::fs::write(&path, edges).unwrap();
+    let cfg = Table1Config {
+        datasets: vec![path.display().to_string()],
+        rows: parse_rows(&["sc", "gae"]).unwrap(),
+        seeds: 2,
+        epochs: 2,
+        ..Table1Config::default()
+    };
+    let mut failed_events = 0;
+    let res = table1(&cfg, &DataSource::new(None), &Device::Cpu, &mut |e| {
+        if let Table1Event::RunFailed(_) = e {
+            failed_events += 1;
+        }
+    })
+    .unwrap();
+    assert!(res.rows.is_empty());
+    assert_eq!(res.failures.len(), 4);
+    assert_eq!(failed_events, 4);
+    let models: Vec<&str> = res.failures.iter().map(|f| f.model.as_str()).collect();
+    assert_eq!(models, ["SC", "SC", "GAE", "GAE"]);
+    assert!(
+        res.failures[0].error.contains("val"),
+        "{}",
+        res.failures[0].error
     );
 }
