@@ -14,6 +14,7 @@ pub mod decoder;
 pub mod encoder;
 pub mod gcn;
 pub mod loss;
+pub mod memory;
 pub mod model;
 pub mod negatives;
 pub mod norm;

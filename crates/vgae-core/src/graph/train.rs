@@ -4,6 +4,7 @@
 use super::adversarial::{AdversarialRegulariser, Arga, Argva, DiscriminatorConfig};
 use super::decoder::InnerProduct;
 use super::gcn::{GcnConfig, GcnEncoder};
+use super::memory::{self, MemoryEstimate};
 use super::model::{GraphAutoencoder, LinkModel, LossKind, ModelKind, VariationalGraphAutoencoder};
 use super::trainer::{EpochRecord, FitConfig, GraphRunResult, LinkTrainer};
 use crate::optim::Adam;
@@ -214,6 +215,12 @@ impl GraphTrainer {
             dropout: cfg.dropout,
             ..GcnConfig::paper(graph, cfg.features, variational)
         };
+        if device.is_cpu() {
+            // CSR values and column indices, row pointers, and as much again for the transpose.
+            let features = graph.features.as_ref().filter(|_| cfg.features);
+            let bytes = features.map_or(0, |x| 2 * (8 * x.nnz() as u64 + 8 * x.rows as u64));
+            MemoryEstimate::gcn(&gcn, graph.num_nodes, bytes).check(memory::available_bytes())?;
+        }
         let store = ParamStore::new(RunRng::stream(cfg.seed, 1));
         let encoder = GcnEncoder::new(store.var_builder(device).pp("encoder"), gcn)?;
         let model: PaperModel = match (cfg.model, cfg.adversarial) {
