@@ -4,6 +4,7 @@ use crate::globals::Globals;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use vgae_core::experiments::vae_presets::{self, VaeOverrides};
 use vgae_core::vae::run;
@@ -180,6 +181,27 @@ impl Progress for Bar {
             m.test_kl,
             m.seconds
         );
+    }
+    fn iwae(&mut self, done: usize, total: usize) {
+        let b = self.bar.get_or_insert_with(|| {
+            let b = ProgressBar::new(total as u64);
+            b.set_style(
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} images ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            b.set_prefix(format!("{}IWAE bound", self.label));
+            if !std::io::stderr().is_terminal() {
+                eprintln!("{}IWAE bound on {total} test images ...", self.label);
+            }
+            b
+        });
+        b.set_position(done as u64);
+        if done >= total {
+            if let Some(b) = self.bar.take() {
+                b.finish_and_clear();
+            }
+        }
     }
 }
 

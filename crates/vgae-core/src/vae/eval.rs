@@ -33,6 +33,18 @@ pub fn neg_elbo(model: &Vae, x: &Tensor, batch: usize, seed: u64) -> Result<(f64
 /// z_i ~ q(z | x), computed with log-sum-exp in chunks of at most `max_rows` decoder rows.
 /// k = 1 equals the −ELBO with one sample; the bound tightens as k grows.
 pub fn iwae_nll(model: &Vae, x: &Tensor, k: usize, seed: u64, max_rows: usize) -> Result<f64> {
+    iwae_nll_with(model, x, k, seed, max_rows, &mut |_, _| {})
+}
+
+/// [`iwae_nll`], calling `on_chunk(images_done, images)` after each chunk (the pass can take half a minute).
+pub fn iwae_nll_with(
+    model: &Vae,
+    x: &Tensor,
+    k: usize,
+    seed: u64,
+    max_rows: usize,
+    on_chunk: &mut dyn FnMut(usize, usize),
+) -> Result<f64> {
     let mut rng = RunRng::new(seed);
     let n = x.dim(0)?;
     let zd = model.cfg.z;
@@ -77,6 +89,7 @@ pub fn iwae_nll(model: &Vae, x: &Tensor, k: usize, seed: u64, max_rows: usize) -
             .sum_all()?
             .to_scalar::<f64>()?;
         start += b;
+        on_chunk(start, n);
     }
     Ok(-total / n.max(1) as f64)
 }

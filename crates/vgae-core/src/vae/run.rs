@@ -164,7 +164,15 @@ impl EpochTrainer for VaeRun<'_> {
         let (iwae, iwae_n) = if cfg.iwae_k > 0 {
             let n = cfg.iwae_n.min(data.n_test);
             let x = data.test.narrow(0, 0, n)?;
-            let nll = eval::iwae_nll(&t.model, &x, cfg.iwae_k, cfg.eval_seed, IWAE_ROWS)?;
+            let progress = &mut *self.progress;
+            let nll = eval::iwae_nll_with(
+                &t.model,
+                &x,
+                cfg.iwae_k,
+                cfg.eval_seed,
+                IWAE_ROWS,
+                &mut |d, n| progress.iwae(d, n),
+            )?;
             (Some(nll), Some(n))
         } else {
             (None, None)

@@ -43,6 +43,8 @@ pub trait Progress {
     fn step(&mut self, _step: usize, _running: f64) {}
     /// An epoch ended and was evaluated.
     fn epoch_end(&mut self, _m: &EpochMetrics) {}
+    /// The IWAE pass after training has scored `done` of `total` test images.
+    fn iwae(&mut self, _done: usize, _total: usize) {}
 }
 
 /// Reports nothing.
