@@ -21,7 +21,7 @@ pub struct Panel {
     pub scatter: bool,
 }
 
-fn fonts() {
+pub(crate) fn fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bundled DejaVu face is valid, so registration cannot fail.
@@ -33,7 +33,7 @@ fn fonts() {
     });
 }
 
-fn perr(e: impl std::fmt::Display) -> Error {
+pub(crate) fn perr(e: impl std::fmt::Display) -> Error {
     Error::msg(format!("plotting failed: {e}"))
 }
 
@@ -60,9 +60,23 @@ fn bounds(panel: &Panel) -> (f64, f64, f64, f64) {
             (a - 0.03 * (b - a), b + 0.03 * (b - a))
         }
     };
-    let (x0, x1) = pad(x0, x1);
+    let (x0, mut x1) = pad(x0, x1);
     let (y0, y1) = pad(y0, y1);
+    if panel.scatter && panel.series.len() > 1 {
+        // An empty strip on the right for the legend, so it covers no point.
+        x1 += 0.2 * (x1 - x0);
+    }
     (x0, x1, y0, y1)
+}
+
+/// A tick label: whole numbers without a fraction (`20`, not `20.0`), others with at most 3 decimals.
+pub fn tick_label(v: f64) -> String {
+    if (v - v.round()).abs() <= 1e-9 * v.abs().max(1.0) {
+        format!("{}", v.round() as i64)
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }
 
 /// Draws the panels side by side into one PNG of `width` × `height` pixels per panel.
@@ -88,6 +102,8 @@ pub fn charts(path: &Path, panels: &[Panel], width: u32, height: u32) -> Result<
                 .x_desc(&panel.x_label)
                 .y_desc(&panel.y_label)
                 .label_style(("sans-serif", 13))
+                .x_label_formatter(&|v| tick_label(*v))
+                .y_label_formatter(&|v| tick_label(*v))
                 .draw()
                 .map_err(perr)?;
             for (i, (name, pts)) in panel.series.iter().enumerate() {
@@ -96,7 +112,13 @@ pub fn charts(path: &Path, panels: &[Panel], width: u32, height: u32) -> Result<
                     .iter()
                     .copied()
                     .filter(|(x, y)| x.is_finite() && y.is_finite());
-                let drawn = if panel.scatter {
+                // A line through one point draws nothing (a one-epoch run): mark it instead.
+                let lonely = pts.clone().nth(1).is_none();
+                let drawn = if lonely && !panel.scatter {
+                    chart
+                        .draw_series(pts.map(|p| Circle::new(p, 4, color.filled())))
+                        .map_err(perr)?
+                } else if panel.scatter {
                     chart
                         .draw_series(pts.map(|p| Circle::new(p, 2, color.filled())))
                         .map_err(perr)?
@@ -112,6 +134,7 @@ pub fn charts(path: &Path, panels: &[Panel], width: u32, height: u32) -> Result<
             if panel.series.len() > 1 || !panel.scatter {
                 chart
                     .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK)
                     .label_font(("sans-serif", 13))
@@ -124,7 +147,7 @@ pub fn charts(path: &Path, panels: &[Panel], width: u32, height: u32) -> Result<
     save_rgb(path, w, h, buf)
 }
 
-fn save_rgb(path: &Path, w: u32, h: u32, buf: Vec<u8>) -> Result<()> {
+pub(crate) fn save_rgb(path: &Path, w: u32, h: u32, buf: Vec<u8>) -> Result<()> {
     let img = image::RgbImage::from_raw(w, h, buf)
         .ok_or_else(|| Error::msg("image buffer size mismatch"))?;
     img.save(path)
@@ -169,4 +192,58 @@ pub fn image_grid(
     }
     img.save(path)
         .map_err(|e| Error::msg(format!("{}: cannot write PNG: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels_drop_the_fraction_of_whole_numbers() {
+        assert_eq!(tick_label(20.0), "20");
+        assert_eq!(tick_label(-3.0), "-3");
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(0.1 + 0.2), "0.3");
+        assert_eq!(tick_label(1e6), "1000000");
+    }
+
+    #[test]
+    fn a_one_point_line_series_is_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one.png");
+        let panel = Panel {
+            title: "one epoch".into(),
+            x_label: "epoch".into(),
+            y_label: "loss".into(),
+            series: vec![("train".into(), vec![(1.0, 100.0)])],
+            scatter: false,
+        };
+        charts(&path, &[panel], 400, 300).unwrap();
+        let img = image::open(&path).unwrap().to_rgb8();
+        let c = Palette99::pick(0).to_rgba();
+        let (r, g, b) = (c.0, c.1, c.2);
+        let hits = img.pixels().filter(|p| p.0 == [r, g, b]).count();
+        // A filled circle of radius 4 is ~50 pixels; the empty chart has none of the series colour.
+        assert!(hits >= 20, "{hits} pixels of the series colour");
+    }
+
+    #[test]
+    fn a_scatter_legend_gets_a_strip_of_its_own() {
+        let pts: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, i as f64)).collect();
+        let mut panel = Panel {
+            title: String::new(),
+            x_label: String::new(),
+            y_label: String::new(),
+            series: vec![("a".into(), pts.clone()), ("b".into(), pts)],
+            scatter: true,
+        };
+        let (x0, x1, _, _) = bounds(&panel);
+        // Padded range [−0.27, 9.27] plus a fifth of it on the right.
+        assert!(
+            (x0 + 0.27).abs() < 1e-9 && (x1 - (9.27 + 0.2 * 9.54)).abs() < 1e-9,
+            "{x0} {x1}"
+        );
+        panel.scatter = false;
+        assert!((bounds(&panel).1 - 9.27).abs() < 1e-9);
+    }
 }
