@@ -166,3 +166,89 @@ fn bad_grid_files_are_named() {
         assert!(!g.cells().is_empty(), "{shipped}");
     }
 }
+
+/// key → metrics of every line of results.jsonl.
+fn metrics(path: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["key"].as_str().unwrap().to_string(), v["metrics"].clone())
+        })
+        .collect()
+}
+
+#[test]
+fn jobs_give_the_numbers_of_one_process_and_name_a_failing_cell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let grid_path = tmp.path().join("grid.toml");
+    std::fs::write(
+        &grid_path,
+        "name = \"jobs\"\ndatasets = [\"cora\"]\nmodels = [\"gae\", \"vgae-x\"]\n\
+         tasks = [\"link\", \"clustering\"]\nseeds = 2\nepochs = 10\n",
+    )
+    .unwrap();
+    let run = |out: &Path, jobs: &str| {
+        let o = vgae()
+            .args(["experiment", "run"])
+            .arg(&grid_path)
+            .arg("--out")
+            .arg(out)
+            .args(["--json", "--jobs", jobs])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let rows_one = run(&one, "1");
+    let rows_two = run(&two, "2");
+    assert_eq!(rows_one, rows_two, "grouped rows");
+    let (m1, m2) = (
+        metrics(&one.join("results.jsonl")),
+        metrics(&two.join("results.jsonl")),
+    );
+    assert_eq!(m1.len(), 8);
+    assert_eq!(m1, m2, "every cell's metrics, bit for bit");
+    // Each cell ran in a worker of its own, which left its log and result line beside the run.
+    let pids: HashSet<u32> = lines(&two.join("results.jsonl"))
+        .iter()
+        .map(|l| l.0)
+        .collect();
+    assert_eq!(pids.len(), 8);
+    for d in std::fs::read_dir(two.join("cells")).unwrap() {
+        let d = d.unwrap().path();
+        assert!(d.join("log.txt").is_file() && d.join("cell_result.json").is_file());
+    }
+    assert!(one.join("chart.png").is_file() && two.join("chart.png").is_file());
+
+    // A cell that fails stops the grid with its name, its log and the reason.
+    let edges: String = (0..12).map(|i| format!("{i},{}\n", i + 1)).collect();
+    let tiny = tmp.path().join("tiny.csv");
+    std::fs::write(&tiny, edges).unwrap();
+    std::fs::write(
+        &grid_path,
+        format!(
+            "name = \"fail\"\ndatasets = [{:?}]\nmodels = [\"gae-x\"]\ntasks = [\"link\"]\nseeds = 2\nepochs = 5\n",
+            tiny.display().to_string()
+        ),
+    )
+    .unwrap();
+    let o = vgae()
+        .args(["experiment", "run"])
+        .arg(&grid_path)
+        .arg("--out")
+        .arg(tmp.path().join("fail"))
+        .args(["--jobs", "2"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{e}");
+    assert!(
+        e.contains("tiny-gae-x-link-s0")
+            && e.contains("log.txt")
+            && e.contains("validation set is empty"),
+        "{e}"
+    );
+}

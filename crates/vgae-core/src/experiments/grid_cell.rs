@@ -14,7 +14,7 @@ use super::node_tasks::{
 };
 use super::table1::RowKind;
 use crate::baselines::{self, BaselineConfig};
-use crate::graph::train::make_split;
+use crate::graph::train::split_with_held_out;
 use crate::graph::{run, GraphTrainConfig, GraphTrainer};
 use crate::rundir::RunDir;
 use crate::tasks::{KMeansConfig, ProbeConfig};
@@ -74,7 +74,7 @@ pub fn run_cell(
                 seed: cell.seed,
                 ..GraphTrainConfig::default()
             };
-            let split = make_split(graph, &tcfg)?;
+            let split = split_with_held_out(graph, &tcfg)?;
             let res =
                 baselines::run(b, graph, &split, &BaselineConfig::default(), cell.seed)?.result();
             dir.write_json("config.json", &BaselineConfig::default())?;
@@ -95,7 +95,7 @@ pub fn run_cell(
         (RowKind::Model(..), GridTask::Link | GridTask::Ranking) => {
             let tcfg = cell.train_config(&graph.name)?;
             let label = tcfg.label();
-            let split = make_split(graph, &tcfg)?;
+            let split = split_with_held_out(graph, &tcfg)?;
             let mut trainer = GraphTrainer::new(tcfg, graph, split, inputs.device)?;
             let res = run::run(&mut trainer, Some(dir.path()), |r| on_epoch(r.epoch))?;
             let mut metrics = link_metrics(&res);

@@ -61,7 +61,7 @@ pub fn read_results(path: &Path) -> Result<Vec<CellResult>> {
 }
 
 /// Appends one line to `results.jsonl` by rewriting it atomically.
-fn append_result(path: &Path, r: &CellResult) -> Result<()> {
+pub(crate) fn append_result(path: &Path, r: &CellResult) -> Result<()> {
     let mut bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -82,7 +82,7 @@ struct GridRecord {
 }
 
 /// Writes `grid.json`, refusing (unless `force`) when the folder holds results of a different grid.
-fn check_grid(out: &Path, spec: &GridSpec, path: &Path, force: bool) -> Result<()> {
+pub(crate) fn check_grid(out: &Path, spec: &GridSpec, path: &Path, force: bool) -> Result<()> {
     let p = out.join(GRID);
     if let Ok(text) = std::fs::read_to_string(&p) {
         let old: GridRecord = serde_json::from_str(&text)
@@ -128,13 +128,17 @@ pub enum GridEvent<'a> {
 }
 
 /// Datasets loaded once per grid run.
-struct Inputs<'a> {
-    source: &'a DataSource,
-    graphs: HashMap<String, (Graph, Option<PublicSplit>)>,
+pub(crate) struct Inputs<'a> {
+    pub(crate) source: &'a DataSource,
+    pub(crate) graphs: HashMap<String, (Graph, Option<PublicSplit>)>,
 }
 
 impl Inputs<'_> {
-    fn get(&mut self, name: &str, public: bool) -> Result<&(Graph, Option<PublicSplit>)> {
+    pub(crate) fn get(
+        &mut self,
+        name: &str,
+        public: bool,
+    ) -> Result<&(Graph, Option<PublicSplit>)> {
         if !self.graphs.contains_key(name) {
             let g = self.source.load_graph(name)?;
             self.graphs.insert(name.to_string(), (g, None));
@@ -145,6 +149,48 @@ impl Inputs<'_> {
         }
         Ok(entry)
     }
+}
+
+/// `cells/<id>` of `cell` under `out`, emptied of whatever a killed run left there.
+pub(crate) fn fresh_cell_dir(out: &Path, cell: &Cell) -> Result<PathBuf> {
+    let dir = out.join("cells").join(cell.id());
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+    Ok(dir)
+}
+
+/// Runs `cell` into `dir_path` and returns its line of `results.jsonl`; an error names the cell.
+pub(crate) fn execute(
+    cell: &Cell,
+    inputs: &mut Inputs<'_>,
+    dir_path: &Path,
+    device: &Device,
+    on_epoch: &mut dyn FnMut(usize),
+) -> Result<CellResult> {
+    let dir = RunDir::create(dir_path)?;
+    let (graph, public) = inputs.get(&cell.dataset, cell.task == GridTask::Classification)?;
+    let cin = CellInputs {
+        graph,
+        public: public.as_ref(),
+        device,
+    };
+    let o = run_cell(cell, &cin, &dir, on_epoch).map_err(|e| {
+        Error::msg(format!(
+            "grid cell {} ({}): {e}",
+            cell.id(),
+            dir_path.display()
+        ))
+    })?;
+    Ok(CellResult {
+        key: cell.key(),
+        id: cell.id(),
+        cell: cell.clone(),
+        label: o.label,
+        metrics: o.metrics,
+        seconds: o.seconds,
+        pid: std::process::id(),
+    })
 }
 
 /// Runs every unfinished cell of `spec` (read from `path`) into `out`; returns the results of the grid's cells
@@ -182,34 +228,10 @@ pub fn run_grid(
             continue;
         }
         progress(GridEvent::CellStart(i, cell));
-        let dir_path = out.join("cells").join(cell.id());
-        if dir_path.exists() {
-            std::fs::remove_dir_all(&dir_path).map_err(|e| Error::io(&dir_path, e))?;
-        }
-        let dir = RunDir::create(&dir_path)?;
-        let (graph, public) = inputs.get(&cell.dataset, cell.task == GridTask::Classification)?;
-        let cin = CellInputs {
-            graph,
-            public: public.as_ref(),
-            device,
-        };
-        let o =
-            run_cell(cell, &cin, &dir, &mut |e| progress(GridEvent::Epoch(e))).map_err(|e| {
-                Error::msg(format!(
-                    "grid cell {} ({}): {e}",
-                    cell.id(),
-                    dir_path.display()
-                ))
-            })?;
-        let r = CellResult {
-            key: key.clone(),
-            id: cell.id(),
-            cell: cell.clone(),
-            label: o.label,
-            metrics: o.metrics,
-            seconds: o.seconds,
-            pid: std::process::id(),
-        };
+        let dir_path = fresh_cell_dir(out, cell)?;
+        let r = execute(cell, &mut inputs, &dir_path, device, &mut |e| {
+            progress(GridEvent::Epoch(e))
+        })?;
         append_result(&results_path, &r)?;
         progress(GridEvent::CellEnd(&r));
         done.insert(key, r);

@@ -7,7 +7,7 @@
 //! - [`tasks_table`]: node clustering, node classification and link ranking for GAE / VGAE over seeds
 //!   ([`node_tasks`]: the protocols; [`arga_paper`]: the ARGA paper's clustering numbers).
 //! - [`grid`]: experiment grids from a TOML file, run by [`grid_run`] (resumable, one run directory per cell,
-//!   [`grid_cell`]) and summarised by [`grid_tables`].
+//!   [`grid_cell`]; in parallel processes: [`grid_jobs`]) and summarised by [`grid_tables`] and [`grid_chart`].
 
 #![warn(missing_docs)]
 
@@ -15,6 +15,8 @@ pub mod arga_paper;
 pub mod bench;
 pub mod grid;
 pub mod grid_cell;
+pub mod grid_chart;
+pub mod grid_jobs;
 pub mod grid_run;
 pub mod grid_tables;
 pub mod node_tasks;

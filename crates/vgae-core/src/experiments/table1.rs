@@ -19,7 +19,7 @@
 
 use crate::baselines::{self, BaselineConfig, BaselineKind};
 use crate::graph::paper::{self, mean_std};
-use crate::graph::train::make_split;
+use crate::graph::train::split_with_held_out;
 use crate::graph::{run, EpochRecord, GraphRunResult, GraphTrainConfig, GraphTrainer};
 use crate::graph::{LossKind, ModelKind};
 use crate::{Error, Result};
@@ -289,24 +289,6 @@ pub fn table1(
     Ok(out)
 }
 
-/// The seed's split, refused when a held-out set is empty (its AUC would be NaN).
-fn held_out(graph: &vgae_data::Graph, cfg: &GraphTrainConfig) -> Result<vgae_data::EdgeSplit> {
-    let split = make_split(graph, cfg)?;
-    for (what, n) in [
-        ("validation", split.val_pos.len()),
-        ("test", split.test_pos.len()),
-    ] {
-        if n == 0 {
-            return Err(Error::msg(format!(
-                "the {what} set is empty: {} has {} edges and the split holds out none of them",
-                graph.name,
-                graph.edges.len()
-            )));
-        }
-    }
-    Ok(split)
-}
-
 /// One seed of one row; an error comes with the row's label.
 fn run_one(
     cfg: &Table1Config,
@@ -325,7 +307,7 @@ fn run_one(
                 seed,
                 ..GraphTrainConfig::default()
             };
-            let split = held_out(graph, &tcfg).map_err(fail)?;
+            let split = split_with_held_out(graph, &tcfg).map_err(fail)?;
             progress(Table1Event::RunStart {
                 dataset: &graph.name,
                 label: b.label(),
@@ -347,7 +329,7 @@ fn run_one(
             };
             let label = tcfg.label();
             let fail = |e: Error| (label.clone(), e);
-            let split = held_out(graph, &tcfg).map_err(fail)?;
+            let split = split_with_held_out(graph, &tcfg).map_err(fail)?;
             let mut trainer = GraphTrainer::new(tcfg, graph, split, device).map_err(fail)?;
             progress(Table1Event::RunStart {
                 dataset: &graph.name,

@@ -16,7 +16,7 @@ use super::node_tasks::{
     classify_nodes, cluster_nodes, host_rows, rank_links, train_on_whole_graph, RankingConfig,
 };
 use super::table1::RowKind;
-use crate::graph::train::make_split;
+use crate::graph::train::split_with_held_out;
 use crate::graph::{run, GraphTrainConfig, GraphTrainer, LossKind, ModelKind};
 use crate::tasks::{KMeansConfig, ProbeConfig};
 use crate::{Error, Result};
@@ -209,7 +209,7 @@ pub fn run_seed(
             phase: Phase::LinkSplit,
             epochs: cfg.epochs,
         });
-        let split = make_split(graph, &tcfg)?;
+        let split = split_with_held_out(graph, &tcfg)?;
         let mut trainer = GraphTrainer::new(tcfg, graph, split, device)?;
         let res = run::run(&mut trainer, None, |r| progress(TasksEvent::Epoch(r.epoch)))?;
         let ranking = rank_links(&trainer.embed()?, graph, &trainer.split, &cfg.ranking, seed)?;

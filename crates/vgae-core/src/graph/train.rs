@@ -279,6 +279,25 @@ pub fn make_split(graph: &Graph, cfg: &GraphTrainConfig) -> Result<EdgeSplit> {
     Ok(EdgeSplit::new(graph, &cfg.split, cfg.seed, &mut rng)?)
 }
 
+/// [`make_split`], refused when the validation or the test set is empty (their AUC would be NaN): what
+/// every multi-run driver (Table 1, the tasks, grids) uses, so a graph too small fails its own cells only.
+pub fn split_with_held_out(graph: &Graph, cfg: &GraphTrainConfig) -> Result<EdgeSplit> {
+    let split = make_split(graph, cfg)?;
+    for (what, n) in [
+        ("validation", split.val_pos.len()),
+        ("test", split.test_pos.len()),
+    ] {
+        if n == 0 {
+            return Err(Error::msg(format!(
+                "the {what} set is empty: {} has {} edges and the split holds out none of them",
+                graph.name,
+                graph.edges.len()
+            )));
+        }
+    }
+    Ok(split)
+}
+
 impl GraphTrainer {
     /// Trains up to `cfg.epochs` (continuing from `epoch`) like [`super::run::run`], and also records the
     /// graph's node-id table in every checkpoint (metadata key [`super::resume::NODE_IDS`]).
