@@ -196,3 +196,23 @@ fn unknown_and_missing_datasets_say_what_was_expected() {
         "{msg}"
     );
 }
+
+#[test]
+fn empty_or_non_ascii_dtype_codes_are_errors_not_panics() {
+    // ind.cora.x holds `numpy.dtype('i4', 0, 1)` as SHORT_BINSTRING `U\x02i4`: make the code empty, then
+    // a two-byte UTF-8 letter (slicing either at byte 1 used to panic).
+    let files = cora_files();
+    let x = &files[0].1;
+    let find = |needle: &[u8]| x.windows(needle.len()).position(|w| w == needle).unwrap();
+    let at = find(b"U\x02i4K\x00K\x01");
+    for code in [&b"U\x00"[..], &b"U\x02\xc3\xa9"[..], &b"U\x02f0"[..]] {
+        let mut bad = x[..at].to_vec();
+        bad.extend_from_slice(code);
+        bad.extend_from_slice(&x[at + 4..]);
+        let msg = with_part("x", bad).unwrap_err().to_string();
+        assert!(
+            msg.contains("ind.cora.x") && msg.contains("unknown dtype"),
+            "{msg}"
+        );
+    }
+}

@@ -75,9 +75,14 @@ impl Pickle {
             .iter()
             .try_fold(1usize, |a, &d| a.checked_mul(d))
             .ok_or_else(|| self.err("array size overflows"))?;
-        let width = code[1..]
-            .parse::<usize>()
-            .map_err(|_| self.err(format!("unknown dtype '{code}'")))?;
+        // A kind letter and a byte width (`f4`, `i8`); anything else, empty or not ASCII, is refused here
+        // rather than sliced.
+        let width = code
+            .get(1..)
+            .filter(|_| code.is_ascii())
+            .and_then(|w| w.parse::<usize>().ok())
+            .filter(|w| (1..=16).contains(w))
+            .ok_or_else(|| self.err(format!("unknown dtype {code:?}")))?;
         if n.checked_mul(width) != Some(data.len()) {
             return Err(self.err(format!(
                 "array of shape {shape:?} and dtype {code} needs {} bytes, found {}",
