@@ -174,6 +174,23 @@ fn train_writes_a_run_directory_and_json() {
             .arg(run.join("split.safetensors"))
             .args(["--dataset", "cora"]),
     );
+
+    // --verify-only checks every tensor's sha256 without the dataset; a flipped bit names the file.
+    let ok = run_ok(vgae(cache.path()).args(["eval", "--verify-only"]).arg(&run));
+    let ok = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.contains("every sha256 matches"), "{ok}");
+    let ck = run.join("model.safetensors");
+    let mut bytes = std::fs::read(&ck).unwrap();
+    let last = bytes.len() - 2; // inside the last tensor's data
+    bytes[last] ^= 0x01;
+    std::fs::write(&ck, &bytes).unwrap();
+    let e = run_err(vgae(cache.path()).args(["eval", "--verify-only"]).arg(&run));
+    assert!(
+        e.contains("model.safetensors") && e.contains("sha256"),
+        "{e}"
+    );
+    let e = run_err(vgae(cache.path()).args(["eval"]).arg(&run));
+    assert!(e.contains("does not match the sha256"), "{e}");
 }
 
 #[test]

@@ -57,6 +57,9 @@ pub struct EvalArgs {
     pub split: Option<PathBuf>,
     #[command(flatten)]
     pub dataset: DatasetArg,
+    /// Only check the file: its structure and every tensor's sha256 (no dataset, no model).
+    #[arg(long, conflicts_with_all = ["split", "dataset"])]
+    pub verify_only: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -127,6 +130,32 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
 
 pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
     let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
+    if a.verify_only {
+        let v = vgae_core::checkpoint::verify(&ck)?;
+        if a.json {
+            println!(
+                "{}",
+                serde_json::json!({"checkpoint": ck, "tensors": v.tensors, "bytes": v.bytes,
+                    "digests": v.digests})
+            );
+        } else if v.digests {
+            println!(
+                "{}: ok, {} tensors ({} bytes), every sha256 matches",
+                ck.display(),
+                v.tensors,
+                v.bytes
+            );
+        } else {
+            println!(
+                "{}: readable, {} tensors ({} bytes); written before checkpoints recorded digests, so \
+                 the tensor bytes cannot be checked",
+                ck.display(),
+                v.tensors,
+                v.bytes
+            );
+        }
+        return Ok(());
+    }
     if kind(&ck)? == "vae" {
         anyhow::ensure!(
             a.split.is_none() && a.dataset.dataset.is_none(),

@@ -1,14 +1,83 @@
 //! Checkpoints: one safetensors file with named tensors (parameters, optimiser state) and string metadata
-//! (config, epoch, RNG state, format version), written atomically.
+//! (config, epoch, RNG state, format version), written atomically. The metadata also holds the sha256 of each
+//! tensor's bytes ([`DIGESTS_KEY`]), checked on every load: a flipped bit is an error naming the tensor, not
+//! silently different numbers. Files written before the digests existed load without the check.
 
 use crate::{Error, Result};
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// The metadata key holding the checkpoint format version, read by [`check_format`].
 pub const FORMAT_KEY: &str = "format";
+/// The metadata key holding `{"tensor name": "sha256 of its bytes, hex", ...}` as JSON.
+pub const DIGESTS_KEY: &str = "tensor_sha256";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// What [`verify`] found in a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Tensors in the file.
+    pub tensors: usize,
+    /// Bytes of tensor data.
+    pub bytes: usize,
+    /// Whether the file records digests (and all matched); false for files written before they existed.
+    pub digests: bool,
+}
+
+/// Checks every tensor of `st` against the digests in `metadata`, if it has them.
+fn check_digests(
+    path: &Path,
+    st: &SafeTensors<'_>,
+    metadata: &HashMap<String, String>,
+) -> Result<Verified> {
+    let bad = |m: String| Error::msg(format!("{}: corrupt checkpoint: {m}", path.display()));
+    let tensors = st.tensors();
+    let bytes = tensors.iter().map(|(_, v)| v.data().len()).sum();
+    let Some(text) = metadata.get(DIGESTS_KEY) else {
+        return Ok(Verified {
+            tensors: tensors.len(),
+            bytes,
+            digests: false,
+        });
+    };
+    let want: BTreeMap<String, String> = serde_json::from_str(text)
+        .map_err(|e| bad(format!("unreadable '{DIGESTS_KEY}' metadata: {e}")))?;
+    for (name, view) in &tensors {
+        match want.get(name) {
+            Some(d) if *d == sha256_hex(view.data()) => {}
+            Some(_) => {
+                return Err(bad(format!(
+                    "tensor '{name}' does not match the sha256 recorded when it was saved"
+                )))
+            }
+            None => return Err(bad(format!("tensor '{name}' has no recorded sha256"))),
+        }
+    }
+    if let Some(name) = want.keys().find(|n| !tensors.iter().any(|(t, _)| t == *n)) {
+        return Err(bad(format!("tensor '{name}' was saved but is missing")));
+    }
+    Ok(Verified {
+        tensors: tensors.len(),
+        bytes,
+        digests: true,
+    })
+}
+
+/// Reads a checkpoint and checks its structure and every tensor's sha256, without building tensors or a
+/// model (`vgae eval --verify-only`).
+pub fn verify(path: &Path) -> Result<Verified> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bad = |m: String| Error::msg(format!("{}: not a valid checkpoint: {m}", path.display()));
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    check_digests(path, &st, &header.metadata().clone().unwrap_or_default())
+}
 
 /// A checkpoint as read back by [`load`].
 pub struct Checkpoint {
@@ -60,7 +129,7 @@ fn host_bytes(t: &Tensor) -> Result<(Dtype, Vec<u8>)> {
 ///
 /// ```
 /// use candle_core::{Device, Tensor};
-/// use std::collections::HashMap;
+/// use std::collections::{BTreeMap, HashMap};
 /// use vgae_core::checkpoint::{load, save, FORMAT_KEY};
 ///
 /// let path = std::env::temp_dir().join(format!("vgae-core-doc-ckpt-{}.safetensors", std::process::id()));
@@ -94,7 +163,16 @@ pub fn save(
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::tensor::serialize(views, Some(metadata.clone()))
+    let digests: BTreeMap<&str, String> = bufs
+        .iter()
+        .map(|(n, (_, b), _)| (n.as_str(), sha256_hex(b)))
+        .collect();
+    let mut metadata = metadata.clone();
+    metadata.insert(
+        DIGESTS_KEY.to_string(),
+        serde_json::to_string(&digests).map_err(|e| Error::msg(e.to_string()))?,
+    );
+    let bytes = safetensors::tensor::serialize(views, Some(metadata))
         .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
     vgae_data::split::atomic_write(path, &bytes)?;
     Ok(())
@@ -107,6 +185,8 @@ pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
     let bad = |m: String| Error::msg(format!("{}: not a valid checkpoint: {m}", path.display()));
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let metadata = header.metadata().clone().unwrap_or_default();
+    check_digests(path, &st, &metadata)?;
     let mut tensors = HashMap::new();
     for (name, view) in st.tensors() {
         let dt = match view.dtype() {
@@ -120,10 +200,7 @@ pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
             .map_err(|e| bad(format!("tensor '{name}': {e}")))?;
         tensors.insert(name, t);
     }
-    Ok(Checkpoint {
-        tensors,
-        metadata: header.metadata().clone().unwrap_or_default(),
-    })
+    Ok(Checkpoint { tensors, metadata })
 }
 
 /// Checks that a checkpoint holds exactly the expected parameters with the expected shapes; the error lists
