@@ -1,15 +1,16 @@
-//! Kill safety: `vgae train` is SIGKILLed mid-run (checkpointing every epoch, so also mid-write), resumed,
-//! and must end exactly where an uninterrupted run ends, with no half-written checkpoint ever visible.
+//! Kill safety without timing: `vgae train` is aborted at moments the test names (`VGAE_FAULT`: before,
+//! during and after the write and rename of a checkpoint, the `latest` pointer and the final files, and
+//! mid-epoch) or has a write fail with ENOSPC / EIO; every checkpoint left on disk must load, and `vgae
+//! resume` must end exactly where an uninterrupted run ends.
 
 mod common;
-use common::{checkpoints_all_load, json, metrics, run_ok, tensors, vgae};
-use std::time::Duration;
+use common::{checkpoints_all_load, crash_then_resume, json, metrics, run_ok, tensors, vgae};
 
 #[test]
-fn sigkill_then_resume_equals_an_uninterrupted_run() {
+fn a_crash_at_each_named_moment_then_resume_equals_an_uninterrupted_run() {
     let cache = tempfile::tempdir().unwrap();
     let root = tempfile::tempdir().unwrap();
-    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    let a = root.path().join("a");
     let args = [
         "train",
         "--dataset",
@@ -17,7 +18,7 @@ fn sigkill_then_resume_equals_an_uninterrupted_run() {
         "--model",
         "vgae",
         "--epochs",
-        "60",
+        "12",
         "--checkpoint-every",
         "1",
         "--keep-last",
@@ -25,97 +26,69 @@ fn sigkill_then_resume_equals_an_uninterrupted_run() {
         "--json",
         "--out",
     ];
-    let t0 = std::time::Instant::now();
     let straight = json(&run_ok(vgae(cache.path()).args(args).arg(&a)));
-    // Kill points as fractions of an uninterrupted run, so a faster build still gets killed mid-run.
-    let total = t0.elapsed().as_secs_f64();
-
-    let mut child = vgae(cache.path())
-        .args(args)
-        .arg(&b)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut kills = 0;
-    for frac in [0.5, 0.3, 0.6, 0.25] {
-        std::thread::sleep(Duration::from_secs_f64(total * frac));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
-        }
-        child.wait().unwrap();
-        checkpoints_all_load(&b, |p| {
-            vgae_core::checkpoint::load(p, &candle_core::Device::Cpu).map(|_| ())
+    let encoder = |d: &std::path::Path| -> Vec<_> {
+        tensors(&d.join("model.safetensors"))
+            .into_iter()
+            .filter(|(k, _, _)| k.starts_with("encoder."))
+            .collect()
+    };
+    for (i, fault) in [
+        "before-write@epoch-000005",
+        "mid-write@epoch-000005",
+        "before-rename@epoch-000005",
+        "after-rename@epoch-000005",
+        "mid-write@latest#3",
+        "after-rename@latest#3",
+        "mid-epoch@7",
+        "mid-write@model.safetensors",
+        "after-rename@model.safetensors",
+        "mid-write@result.json",
+        "enospc@epoch-000006",
+        "eio@model.safetensors",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let b = root.path().join(format!("b{i}"));
+        let train = || {
+            let mut c = vgae(cache.path());
+            c.args(args).arg(&b);
+            c
+        };
+        let resume = || {
+            let mut c = vgae(cache.path());
+            c.args(["resume"]).arg(&b);
+            c
+        };
+        crash_then_resume(fault, train, resume, |d| {
+            checkpoints_all_load(d, |p| {
+                vgae_core::checkpoint::load(p, &candle_core::Device::Cpu).map(|_| ())
+            })
         });
-        if b.join("result.json").exists() {
-            break;
+        let resumed: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(b.join("result.json")).unwrap()).unwrap();
+        for k in [
+            "test_auc",
+            "test_ap",
+            "val_auc",
+            "val_ap",
+            "best_epoch",
+            "best_test_auc",
+            "epochs",
+        ] {
+            assert_eq!(straight[k], resumed[k], "{fault}: {k} differs");
         }
-        if !b.join("checkpoints/latest").exists() {
-            // Killed before the first checkpoint: start over.
-            child = vgae(cache.path())
-                .args(args)
-                .arg(&b)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            continue;
-        }
-        child = vgae(cache.path())
-            .args(["resume"])
-            .arg(&b)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        assert!(encoder(&a) == encoder(&b), "{fault}: encoder differs");
+        assert_eq!(metrics(&a), metrics(&b), "{fault}: metrics.jsonl");
+        // Only the last two periodic checkpoints are kept.
+        let n = std::fs::read_dir(b.join("checkpoints"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".safetensors"))
+            .count();
+        assert!(n <= 2, "{fault}: {n} periodic checkpoints kept");
     }
-    child.wait().unwrap();
-    if !b.join("result.json").exists() {
-        run_ok(vgae(cache.path()).args(["resume"]).arg(&b));
-    }
-    assert!(
-        kills >= 1,
-        "the run finished before it could be killed: make it longer"
-    );
-    checkpoints_all_load(&b, |p| {
-        vgae_core::checkpoint::load(p, &candle_core::Device::Cpu).map(|_| ())
-    });
-    let resumed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(b.join("result.json")).unwrap()).unwrap();
-    for k in [
-        "test_auc",
-        "test_ap",
-        "val_auc",
-        "val_ap",
-        "best_epoch",
-        "best_test_auc",
-        "epochs",
-    ] {
-        assert_eq!(straight[k], resumed[k], "{k} differs after {kills} kills");
-    }
-    let ta: Vec<_> = tensors(&a.join("model.safetensors"))
-        .into_iter()
-        .filter(|(k, _, _)| k.starts_with("encoder."))
-        .collect();
-    let tb: Vec<_> = tensors(&b.join("model.safetensors"))
-        .into_iter()
-        .filter(|(k, _, _)| k.starts_with("encoder."))
-        .collect();
-    assert_eq!(ta, tb);
-    assert_eq!(metrics(&a), metrics(&b));
-    // Only the last two periodic checkpoints are kept.
-    let n = std::fs::read_dir(b.join("checkpoints"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".safetensors")
-        })
-        .count();
-    assert!(n <= 2, "{n} periodic checkpoints kept");
 }
 
 #[test]

@@ -1,13 +1,13 @@
 //! VAE checkpoints end to end: `vgae resume` (2 epochs + resume to 4 equals 4 straight, bit for bit), kill
-//! safety (SIGKILL mid-run, also mid-checkpoint-write, then resume), and `vgae eval` / `vgae sample` from a
+//! safety (aborted at named moments of checkpoint writes and mid-epoch, or a disk-full write, then resume), and `vgae eval` / `vgae sample` from a
 //! checkpoint alone. The errors for mismatched, newer-format and truncated checkpoints are in
 //! `vae_checkpoints.rs`. MNIST comes from `VGAE_DATA_DIR` (these tests fail, never skip, when it is missing).
 
 mod common;
-use common::{checkpoints_all_load, json, metrics, mnist_vgae as v, run_ok, tensors};
+use common::{
+    checkpoints_all_load, crash_then_resume, json, metrics, mnist_vgae as v, run_ok, tensors,
+};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// A small, quick run: 2000 training images, no IWAE.
 const SMALL: [&str; 9] = [
@@ -129,10 +129,10 @@ fn two_epochs_then_resume_equals_four_straight() {
 }
 
 #[test]
-fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
+fn a_crash_at_each_named_moment_then_resume_equals_an_uninterrupted_vae_run() {
     let cache = tempfile::tempdir().unwrap();
     let root = tempfile::tempdir().unwrap();
-    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    let a = root.path().join("a");
     let train = |out: &Path| {
         let mut c = v(cache.path());
         c.args(SMALL)
@@ -148,66 +148,56 @@ fn sigkill_then_resume_equals_an_uninterrupted_vae_run() {
             .arg(out);
         c
     };
-    let t0 = std::time::Instant::now();
     let straight = json(&run_ok(&mut train(&a)));
-    // Kill points as fractions of an uninterrupted run, so a faster build still gets killed mid-run.
-    let total = t0.elapsed().as_secs_f64();
-    let quiet = |mut c: Command| {
-        c.stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+    for (i, fault) in [
+        "mid-write@epoch-000003",
+        "before-rename@epoch-000003",
+        "after-rename@latest#2",
+        "mid-epoch@4",
+        "mid-write@model.safetensors",
+        "enospc@epoch-000004",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let b = root.path().join(format!("b{i}"));
+        crash_then_resume(
+            fault,
+            || train(&b),
+            || {
+                let mut c = v(cache.path());
+                c.args(["resume", "--json"]).arg(&b);
+                c
+            },
+            checkpoints_all_load_vae,
+        );
+        assert_same_run(&a, &b, fault);
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(b.join("result.json")).unwrap()).unwrap();
+        assert_eq!(
+            summary["test_neg_elbo"], straight["test_neg_elbo"],
+            "{fault}"
+        );
+        assert_eq!(
+            summary["train_neg_elbo"], straight["train_neg_elbo"],
+            "{fault}"
+        );
+        let kept = std::fs::read_dir(b.join("checkpoints"))
             .unwrap()
-    };
-    let mut child = quiet(train(&b));
-    let mut kills = 0;
-    for frac in [0.45, 0.2, 0.3, 0.15, 0.25] {
-        std::thread::sleep(Duration::from_secs_f64(total * frac));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
-        }
-        child.wait().unwrap();
-        checkpoints_all_load_vae(&b);
-        if b.join("result.json").exists() {
-            break;
-        }
-        child = if b.join("checkpoints/latest").exists() {
-            let mut c = v(cache.path());
-            c.args(["resume", "--json"]).arg(&b);
-            quiet(c)
-        } else {
-            quiet(train(&b)) // killed before the first checkpoint: start over
-        };
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".safetensors"))
+            .count();
+        assert!(kept <= 2, "{fault}: {kept} periodic checkpoints kept");
+        let leftovers: Vec<_> = std::fs::read_dir(&b)
+            .unwrap()
+            .chain(std::fs::read_dir(b.join("checkpoints")).unwrap())
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "{fault}: temporary files left: {leftovers:?}"
+        );
     }
-    child.wait().unwrap();
-    if !b.join("result.json").exists() {
-        run_ok(v(cache.path()).args(["resume", "--json"]).arg(&b));
-    }
-    assert!(
-        kills >= 1,
-        "the run finished before it could be killed: make it longer"
-    );
-    checkpoints_all_load_vae(&b);
-    assert_same_run(&a, &b, &format!("after {kills} kills"));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(b.join("result.json")).unwrap()).unwrap();
-    assert_eq!(summary["test_neg_elbo"], straight["test_neg_elbo"]);
-    assert_eq!(summary["train_neg_elbo"], straight["train_neg_elbo"]);
-    let kept = std::fs::read_dir(b.join("checkpoints"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".safetensors"))
-        .count();
-    assert!(
-        kept <= 2,
-        "{kept} periodic checkpoints kept (--keep-last 2)"
-    );
-    let leftovers: Vec<_> = std::fs::read_dir(&b)
-        .unwrap()
-        .chain(std::fs::read_dir(b.join("checkpoints")).unwrap())
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }

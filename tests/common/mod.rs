@@ -135,3 +135,50 @@ pub fn mnist_vgae(cache: &std::path::Path) -> Command {
         .arg(mnist_dir());
     c
 }
+
+/// Runs `train` with `VGAE_FAULT=fault`, checks that it crashed (or, for an injected I/O error, failed
+/// naming the file and the cause), runs `check` on the run directory, then `resume` to the end.
+pub fn crash_then_resume(
+    fault: &str,
+    mut train: impl FnMut() -> Command,
+    mut resume: impl FnMut() -> Command,
+    check: impl Fn(&std::path::Path),
+) {
+    let mut c = train();
+    let dir = std::path::PathBuf::from(
+        c.get_args()
+            .last()
+            .expect("the run directory is the last argument"),
+    );
+    let out = c.env("VGAE_FAULT", fault).output().expect("vgae runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if fault.starts_with("enospc") || fault.starts_with("eio") {
+        let cause = if fault.starts_with("enospc") {
+            "No space left on device"
+        } else {
+            "Input/output error"
+        };
+        let file = fault.split_once('@').unwrap().1;
+        assert!(
+            out.status.code() == Some(1) && stderr.contains(cause) && stderr.contains(file),
+            "{fault}: {}: {stderr}",
+            out.status
+        );
+    } else {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            out.status.signal(),
+            Some(6),
+            "{fault}: expected SIGABRT at the fault, got {}: {stderr}",
+            out.status
+        );
+    }
+    check(&dir);
+    let out = resume().output().expect("vgae runs");
+    assert!(
+        out.status.success(),
+        "{fault}: resume failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check(&dir);
+}

@@ -69,6 +69,7 @@ pub fn run_epochs<T: EpochTrainer>(
     while t.epoch() < t.target_epochs() {
         t.train_epoch()?;
         let epoch = t.epoch();
+        vgae_data::fault::on_epoch_end(epoch);
         let r = t
             .records()
             .last()

@@ -5,6 +5,7 @@
 pub mod edgelist;
 pub mod edgelist_format;
 pub mod error;
+pub mod fault;
 pub mod fsio;
 pub mod graph;
 mod graph_build;
