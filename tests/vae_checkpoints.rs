@@ -211,3 +211,56 @@ fn mismatched_newer_truncated_and_params_only_vae_checkpoints() {
     let e = run_err(v(cache.path()).args(["resume", "--epochs", "2"]).arg(&p));
     assert!(e.contains("parameters only"), "{e}");
 }
+
+#[test]
+fn a_diverging_run_names_epoch_and_step_and_writes_no_checkpoint() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("nan");
+    // Adam at lr 1 on the VAE overflows within the first epoch.
+    let e = run_err(
+        v(cache.path())
+            .args([
+                "vae",
+                "train",
+                "--dataset",
+                "mnist",
+                "--train-limit",
+                "2000",
+            ])
+            .args([
+                "--epochs",
+                "3",
+                "--iwae-k",
+                "0",
+                "--optimizer",
+                "adam",
+                "--lr",
+                "1",
+            ])
+            .args(["--checkpoint-every", "1", "--out"])
+            .arg(&out),
+    );
+    no_panic(&e);
+    assert!(
+        e.contains("diverged at epoch 1") && e.contains("at step") && e.contains("NaN"),
+        "{e}"
+    );
+    let written: Vec<_> = walk(&out)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}
+
+fn walk(d: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        if e.path().is_dir() {
+            v.extend(walk(&e.path()));
+        } else {
+            v.push(e.path());
+        }
+    }
+    v
+}

@@ -87,23 +87,32 @@ pub struct Checkpoint {
     pub metadata: HashMap<String, String>,
 }
 
-fn host_bytes(t: &Tensor) -> Result<(Dtype, Vec<u8>)> {
+/// The tensor's little-endian bytes; a NaN or infinity in a float tensor is an error, so a diverged run
+/// never replaces a good checkpoint with a poisoned one.
+fn host_bytes(path: &Path, name: &str, t: &Tensor) -> Result<(Dtype, Vec<u8>)> {
     let t = t.flatten_all()?;
+    let poisoned = |i: usize, v: f64| {
+        Error::msg(format!(
+            "refusing to write {}: tensor '{name}' holds {v} at index {i} (training diverged); \
+             the previous checkpoint is kept",
+            path.display()
+        ))
+    };
     Ok(match t.dtype() {
-        DType::F32 => (
-            Dtype::F32,
-            t.to_vec1::<f32>()?
-                .iter()
-                .flat_map(|x| x.to_le_bytes())
-                .collect(),
-        ),
-        DType::F64 => (
-            Dtype::F64,
-            t.to_vec1::<f64>()?
-                .iter()
-                .flat_map(|x| x.to_le_bytes())
-                .collect(),
-        ),
+        DType::F32 => {
+            let v = t.to_vec1::<f32>()?;
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(poisoned(i, v[i] as f64));
+            }
+            (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        }
+        DType::F64 => {
+            let v = t.to_vec1::<f64>()?;
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(poisoned(i, v[i]));
+            }
+            (Dtype::F64, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        }
         DType::U32 => (
             Dtype::U32,
             t.to_vec1::<u32>()?
@@ -152,7 +161,7 @@ pub fn save(
 ) -> Result<()> {
     let bufs = tensors
         .iter()
-        .map(|(n, t)| Ok((n.clone(), host_bytes(t)?, t.dims().to_vec())))
+        .map(|(n, t)| Ok((n.clone(), host_bytes(path, n, t)?, t.dims().to_vec())))
         .collect::<Result<Vec<_>>>()?;
     let views = bufs
         .iter()

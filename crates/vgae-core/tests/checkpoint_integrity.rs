@@ -74,3 +74,21 @@ fn files_without_digests_still_load_and_say_so() {
     assert_eq!(ck.tensors["w"].to_vec1::<f32>().unwrap(), [1.0, 2.0]);
     assert!(!verify(&path).unwrap().digests);
 }
+
+#[test]
+fn a_tensor_with_nan_or_inf_is_never_written_and_the_old_file_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample(dir.path());
+    let before = std::fs::read(&path).unwrap();
+    for bad in [f32::NAN, f32::INFINITY] {
+        let w = Tensor::new(&[1f32, bad, 3.0], &Device::Cpu).unwrap();
+        let e = save(&path, &[("enc.w".into(), w)], &HashMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tensor 'enc.w'") && e.contains("index 1") && e.contains("ck.safetensors"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+}

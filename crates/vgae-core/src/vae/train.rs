@@ -170,7 +170,7 @@ impl Trainer {
                 if !v.is_finite() {
                     return Err(Error::NonFinite {
                         epoch: self.epoch + 1,
-                        what: "training −ELBO".into(),
+                        what: format!("the running training −ELBO at step {} of {steps}", s + 1),
                         value: v,
                     });
                 }
