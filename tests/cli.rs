@@ -232,3 +232,26 @@ fn reproduce_prints_rows_beside_the_paper() {
             .unwrap();
     assert_eq!(all["runs"].as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn an_unwritable_output_directory_is_refused_before_training() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the run's parent directory should be: nothing can be created under it (and,
+    // unlike a read-only mode, this holds for root too).
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let out = vgae(cache.path())
+        .args(["train", "--model", "gae", "--epochs", "100000", "--out"])
+        .arg(file.join("run"))
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("not-a-dir/run") && e.contains("Not a directory"),
+        "{e}"
+    );
+    // 100000 epochs would take minutes: the refusal came first.
+    assert!(!e.contains("epoch"), "{e}");
+}

@@ -144,3 +144,60 @@ fn eval_and_embed_from_a_checkpoint_alone() {
     );
     assert!(e.contains(".npy"), "{e}");
 }
+
+#[test]
+fn sigint_finishes_the_epoch_checkpoints_exits_130_and_resume_completes_the_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        root.path().join("a"),
+        root.path().join("b"),
+        root.path().join("c"),
+    );
+    let args = [
+        "train", "--model", "vgae", "--epochs", "30", "--json", "--out",
+    ];
+    let straight = json(&run_ok(vgae(cache.path()).args(args).arg(&a)));
+
+    // SIGINT after epoch 5 (raised by the process itself, so the moment is the test's, not the clock's).
+    let o = vgae(cache.path())
+        .args(args)
+        .arg(&b)
+        .env("VGAE_FAULT", "sigint@5")
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{e}");
+    assert!(
+        e.contains("interrupted after epoch 5")
+            && e.contains(&format!("vgae resume {}", b.display())),
+        "{e}"
+    );
+    let ck = b.join("checkpoints/epoch-000005.safetensors");
+    vgae_core::checkpoint::load(&ck, &candle_core::Device::Cpu).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(b.join("checkpoints/latest")).unwrap(),
+        "epoch-000005.safetensors"
+    );
+    let resumed = json(&run_ok(
+        vgae(cache.path()).args(["resume", "--json"]).arg(&b),
+    ));
+    for k in ["test_auc", "test_ap", "val_auc", "best_epoch", "epochs"] {
+        assert_eq!(straight[k], resumed[k], "{k}");
+    }
+    assert_eq!(metrics(&a), metrics(&b));
+    assert!(tensors(&a.join("model.safetensors")) == tensors(&b.join("model.safetensors")));
+
+    // A second SIGINT exits at once, still 130, and leaves no file half-written.
+    let o = vgae(cache.path())
+        .args(args)
+        .arg(&c)
+        .env("VGAE_FAULT", "sigint-twice@5")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    assert!(!c.join("model.safetensors").exists());
+    checkpoints_all_load(&c, |p| {
+        vgae_core::checkpoint::load(p, &candle_core::Device::Cpu).map(|_| ())
+    });
+}

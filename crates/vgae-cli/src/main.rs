@@ -101,8 +101,40 @@ fn keep_freed_memory() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn keep_freed_memory() {}
 
+/// SIGINT / SIGTERM: the first asks the epoch loops to finish the epoch, checkpoint and stop (exit 130); a
+/// second exits at once with 130 (files are written through temporary names, so none is left half-written).
+#[cfg(unix)]
+fn stop_on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = vgae_core::run_loop::stop_flag();
+    for sig in [SIGINT, SIGTERM] {
+        // Registered first, so it sees the flag as the previous signal left it.
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone());
+        let _ = signal_hook::flag::register(sig, flag.clone());
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_on_signals() {}
+
+/// 130 (as after SIGINT) for a run stopped by a signal, 1 for every other error.
+fn exit_code(e: &anyhow::Error) -> i32 {
+    let interrupted = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<vgae_core::Error>(),
+            Some(vgae_core::Error::Interrupted { .. })
+        )
+    });
+    if interrupted {
+        130
+    } else {
+        1
+    }
+}
+
 fn main() {
     default_sigpipe();
+    stop_on_signals();
     keep_freed_memory();
     // Candle's element-wise pool busy-waits; on a small shared CPU one thread is several times faster, and
     // matmuls and our own kernels keep the rayon pool. An explicit setting wins.
@@ -143,6 +175,6 @@ fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        std::process::exit(exit_code(&e));
     }
 }

@@ -29,6 +29,15 @@ pub enum Error {
         /// The offending value (NaN or ±∞).
         value: f64,
     },
+    /// Training stopped after an epoch because [`crate::run_loop::request_stop`] was called (SIGINT /
+    /// SIGTERM in `vgae`); `resume` says where the state was saved.
+    #[error("interrupted after epoch {epoch}: {resume}")]
+    Interrupted {
+        /// The last epoch completed.
+        epoch: usize,
+        /// What was saved and how to continue.
+        resume: String,
+    },
     /// Any other failure, usually invalid input or configuration, as a ready-made message.
     #[error("{0}")]
     Msg(String),

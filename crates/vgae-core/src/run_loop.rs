@@ -7,6 +7,8 @@ use crate::{Error, Result};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// The final checkpoint of every run directory.
 pub const FINAL: &str = "model.safetensors";
@@ -45,8 +47,29 @@ fn json_line(v: &impl Serialize) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::msg(e.to_string()))
 }
 
+/// Set by [`request_stop`]; read after every epoch.
+fn stop() -> &'static Arc<AtomicBool> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    STOP.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
+
+/// The flag [`run_epochs`] checks after every epoch: set it (from a signal handler, say) and every running
+/// loop finishes its epoch, writes a checkpoint and returns [`Error::Interrupted`].
+pub fn stop_flag() -> Arc<AtomicBool> {
+    Arc::clone(stop())
+}
+
+/// Asks every running epoch loop to stop after its current epoch.
+pub fn request_stop() {
+    stop().store(true, Ordering::SeqCst);
+}
+
+fn stop_requested() -> bool {
+    stop().load(Ordering::SeqCst)
+}
+
 /// Trains `t` from its epoch up to its target, writing the run directory when one is given; `on_epoch` sees
-/// every new record (for progress).
+/// every new record (for progress). After [`request_stop`], it stops at the end of the epoch with a checkpoint.
 pub fn run_epochs<T: EpochTrainer>(
     t: &mut T,
     dir: Option<&RunDir>,
@@ -85,6 +108,25 @@ pub fn run_epochs<T: EpochTrainer>(
             }
         }
         on_epoch(r);
+        if stop_requested() && epoch < t.target_epochs() {
+            let resume = match dir {
+                Some(d) => {
+                    let ck = d.checkpoints();
+                    let name = checkpoint_name(epoch);
+                    if !ck.join(&name).exists() {
+                        t.save_checkpoint(&ck.join(&name))?;
+                        rotate(&ck, epoch, keep.max(1))?;
+                    }
+                    format!(
+                        "checkpoint {} written; continue with `vgae resume {}`",
+                        ck.join(&name).display(),
+                        d.path().display()
+                    )
+                }
+                None => "no run directory, nothing was saved".to_string(),
+            };
+            return Err(Error::Interrupted { epoch, resume });
+        }
     }
     let out = t.finish(dir)?;
     if let Some(d) = dir {

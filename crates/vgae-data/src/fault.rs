@@ -6,7 +6,8 @@
 //!   `before-rename` (the temporary file is whole and synced), `after-rename` — each aborts the process there
 //!   as a kill would (no destructors, no flushing); `enospc` / `eio` make that write fail with "No space
 //!   left on device" / "Input/output error" instead; `mid-epoch` aborts after epoch `MATCH` has trained and
-//!   before anything of it is written.
+//!   before anything of it is written; `sigint` / `sigint-twice` send the process SIGINT once / twice at that
+//!   moment (Unix), so a test reaches the signal handlers at a chosen epoch.
 //! - `MATCH` is a substring of the written file's name (or, for `mid-epoch`, the epoch number).
 //! - `#N` picks the N-th matching write of the process (1-based, default 1).
 //!
@@ -36,6 +37,16 @@ pub enum Point {
     Eio,
     /// Abort after an epoch has trained, before it is recorded.
     MidEpoch,
+    /// Raise SIGINT once after an epoch has trained.
+    Sigint,
+    /// Raise SIGINT twice after an epoch has trained.
+    SigintTwice,
+}
+
+impl Point {
+    fn at_epoch_end(self) -> bool {
+        matches!(self, Point::MidEpoch | Point::Sigint | Point::SigintTwice)
+    }
 }
 
 /// A parsed `VGAE_FAULT`.
@@ -61,6 +72,8 @@ pub fn parse(spec: &str) -> Option<Fault> {
         "enospc" => Point::Enospc,
         "eio" => Point::Eio,
         "mid-epoch" => Point::MidEpoch,
+        "sigint" => Point::Sigint,
+        "sigint-twice" => Point::SigintTwice,
         _ => return None,
     };
     let (pattern, nth) = match rest.split_once('#') {
@@ -103,19 +116,36 @@ fn strikes(pattern_matches: bool) -> bool {
 
 /// The fault for a write of `path`, if this is the write it targets.
 pub fn on_write(path: &Path) -> Option<Point> {
-    let f = current().filter(|f| f.point != Point::MidEpoch)?;
+    let f = current().filter(|f| !f.point.at_epoch_end())?;
     let name = path.file_name()?.to_string_lossy();
     strikes(name.contains(&f.pattern)).then_some(f.point)
 }
 
-/// Aborts if the fault is `mid-epoch@epoch`.
+/// Aborts (`mid-epoch@epoch`) or raises SIGINT (`sigint@epoch`, `sigint-twice@epoch`) if the fault says so.
 pub fn on_epoch_end(epoch: usize) {
-    if let Some(f) = current().filter(|f| f.point == Point::MidEpoch) {
-        if strikes(f.pattern == epoch.to_string()) {
-            crash(&format!("mid-epoch@{epoch}"));
-        }
+    let Some(f) = current().filter(|f| f.point.at_epoch_end()) else {
+        return;
+    };
+    if !strikes(f.pattern == epoch.to_string()) {
+        return;
+    }
+    match f.point {
+        Point::Sigint => raise_sigint(1),
+        Point::SigintTwice => raise_sigint(2),
+        _ => crash(&format!("mid-epoch@{epoch}")),
     }
 }
+
+#[cfg(unix)]
+fn raise_sigint(times: usize) {
+    for _ in 0..times {
+        // The handlers run before `raise` returns, so the loop sees the signal at this very epoch.
+        let _ = signal_hook::low_level::raise(signal_hook::consts::SIGINT);
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_sigint(_times: usize) {}
 
 /// Ends the process at once, as SIGKILL would (SIGABRT, no unwinding, no buffered output).
 pub fn crash(what: &str) -> ! {
@@ -139,6 +169,7 @@ mod tests {
         );
         assert_eq!(parse("enospc@model").unwrap().nth, 1);
         assert_eq!(parse("mid-epoch@7").unwrap().point, Point::MidEpoch);
+        assert_eq!(parse("sigint-twice@3").unwrap().point, Point::SigintTwice);
         for bad in [
             "",
             "before-rename",
