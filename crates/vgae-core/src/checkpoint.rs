@@ -191,9 +191,14 @@ pub fn save(
 /// error naming it. See [`save`] for a round trip.
 pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    from_bytes(path, &bytes, device)
+}
+
+/// [`load`] on bytes already read; `path` appears in errors.
+pub fn from_bytes(path: &Path, bytes: &[u8], device: &Device) -> Result<Checkpoint> {
     let bad = |m: String| Error::msg(format!("{}: not a valid checkpoint: {m}", path.display()));
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     check_digests(path, &st, &metadata)?;
     let mut tensors = HashMap::new();

@@ -7,6 +7,7 @@ pub mod device;
 pub mod error;
 pub mod experiments;
 pub mod export;
+pub mod fuzz_targets;
 pub mod graph;
 pub(crate) mod lockstep;
 pub mod metrics;

@@ -82,8 +82,19 @@ pub fn load(path: &Path, opts: &EdgeListOptions) -> Result<Graph> {
 /// Fails, naming the file and line, on a malformed row or when no edge is found.
 pub fn load_with_format(path: &Path, opts: &EdgeListOptions) -> Result<(Graph, EdgeListFormat)> {
     let (bytes, text) = utf8_or_bytes(path)?;
-    let delimiter = opts.delimiter.unwrap_or_else(|| Delimiter::detect(&text));
-    let mut rows = read_rows(path, &bytes, delimiter)?;
+    parse_with_format(path, &bytes, &text, opts)
+}
+
+/// [`load_with_format`] on bytes already read (`text` their lossy UTF-8 view); `path` names the graph and
+/// appears in errors.
+pub fn parse_with_format(
+    path: &Path,
+    bytes: &[u8],
+    text: &str,
+    opts: &EdgeListOptions,
+) -> Result<(Graph, EdgeListFormat)> {
+    let delimiter = opts.delimiter.unwrap_or_else(|| Delimiter::detect(text));
+    let mut rows = read_rows(path, bytes, delimiter)?;
     if rows.is_empty() {
         return Err(DataError::invalid(
             path,
@@ -197,9 +208,12 @@ pub fn load_with_format(path: &Path, opts: &EdgeListOptions) -> Result<(Graph, E
         let w = g.edges.iter().map(|e| weights[e]).collect();
         g = g.with_edge_weights(w)?;
     }
-    let weight_column = weighted.then(|| match &columns {
-        Some(c) => c[2].clone(),
-        None => "column 3".to_string(),
+    // A header may name fewer columns than the rows hold (found by fuzzing: it used to index past it).
+    let weight_column = weighted.then(|| {
+        columns
+            .as_ref()
+            .and_then(|c| c.get(2).cloned())
+            .unwrap_or_else(|| "column 3".to_string())
     });
     let format = EdgeListFormat {
         delimiter,

@@ -7,6 +7,7 @@ pub mod edgelist_format;
 pub mod error;
 pub mod fault;
 pub mod fsio;
+pub mod fuzz_targets;
 pub mod graph;
 mod graph_build;
 #[cfg(feature = "hub")]

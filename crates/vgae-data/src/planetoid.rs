@@ -191,7 +191,7 @@ pub fn from_bytes(name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<Graph> {
     })
 }
 
-fn parse_csr(p: &Pickle) -> Result<CsrMatrix> {
+pub(crate) fn parse_csr(p: &Pickle) -> Result<CsrMatrix> {
     let fields = p.csr_fields(p.root)?;
     let field = |n: &str| {
         fields
@@ -236,7 +236,7 @@ fn parse_csr(p: &Pickle) -> Result<CsrMatrix> {
 }
 
 /// One-hot label matrix → (label per row, number of classes). All-zero rows have no label.
-fn parse_onehot(p: &Pickle) -> Result<(Vec<Option<u32>>, usize)> {
+pub(crate) fn parse_onehot(p: &Pickle) -> Result<(Vec<Option<u32>>, usize)> {
     let a = p.ndarray(p.root)?;
     if a.shape.len() != 2 {
         return Err(p.err(format!(
@@ -255,7 +255,7 @@ fn parse_onehot(p: &Pickle) -> Result<(Vec<Option<u32>>, usize)> {
     Ok((labels, classes))
 }
 
-fn parse_graph(p: &Pickle) -> Result<Vec<(u32, Vec<u32>)>> {
+pub(crate) fn parse_graph(p: &Pickle) -> Result<Vec<(u32, Vec<u32>)>> {
     let node = |id| -> Result<u32> {
         let v = p.int(id)?;
         u32::try_from(v).map_err(|_| p.err(format!("node id {v} is not a valid index")))
