@@ -2,6 +2,7 @@
 # Coverage-guided fuzzing of every parser of untrusted bytes with AFL++ through cargo-afl (stable Rust).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]      (default: 60 s, every target)
+#   FUZZ_EXECS=1000000 scripts/fuzz.sh 0 [TARGET ...]      (each target until a million executions)
 #
 # Needs `cargo install cargo-afl` (it builds AFL++ itself) and ../shared/data (or VGAE_DATA_DIR) for the
 # seeds: the real Planetoid, IDX and MAT files where they are small, plus inputs made here (a small edge list,
@@ -69,10 +70,12 @@ cp grids/*.toml "$work/seeds/grid/"
 
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 printf '%-14s %12s %10s %8s %6s\n' target executions execs/s crashes hangs
+found=0
 for t in "${targets[@]}"; do
   out="$work/out/$t"
   rm -rf "$out" && mkdir -p "$work/out"
-  VGAE_FUZZ_TARGET=$t cargo afl fuzz -i "$work/seeds/$t" -o "$out" -V "$secs" -t 1000 -m 512 -- "$bin" \
+  if [ -n "${FUZZ_EXECS:-}" ]; then limit=(-E "$FUZZ_EXECS"); else limit=(-V "$secs"); fi
+  VGAE_FUZZ_TARGET=$t cargo afl fuzz -i "$work/seeds/$t" -o "$out" "${limit[@]}" -t 1000 -m 512 -- "$bin" \
     > "$work/$t.log" 2>&1 || { echo "fuzz.sh: afl-fuzz failed on $t (see $work/$t.log)" >&2; exit 1; }
   stats="$out/default/fuzzer_stats"
   get() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
@@ -83,6 +86,11 @@ for t in "${targets[@]}"; do
       [ -e "$f" ] || continue
       mkdir -p "fuzz/regressions/$t"
       cp "$f" "fuzz/regressions/$t/$(sha256sum "$f" | cut -c1-16)"
+      found=$((found + 1))
     done
   done
 done
+if [ "$found" -gt 0 ]; then
+  echo "fuzz.sh: $found crashing or hanging inputs, copied to fuzz/regressions/" >&2
+  exit 1
+fi
