@@ -112,7 +112,7 @@ pub fn load_dataset(
     if let Some(w) = &format.weight_column {
         g.note(&format!(
             "{}: edge weights (column '{w}') are kept with the graph; without --weighted Â is built from \
-             0/1 edges",
+             0/1 edges, and without --soft-targets the reconstruction targets are 0/1",
             path.display()
         ));
     }

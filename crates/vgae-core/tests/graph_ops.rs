@@ -4,9 +4,10 @@ use candle_core::{Device, Tensor, Var};
 use vgae_core::graph::all_pairs_softplus::{
     softplus_gram, softplus_gram_device, softplus_gram_host, softplus_gram_host_portable,
 };
-use vgae_core::graph::loss::{bce_with_logits, dense_recon_loss, kl_loss, DenseWeights};
+use vgae_core::graph::loss::{bce_with_logits, dense_recon_loss, kl_loss, DenseWeights, ReconLoss};
 use vgae_core::graph::norm::normalized_adjacency;
 use vgae_core::graph::sparse::{to_dense, SparseMatrix};
+use vgae_core::graph::{InnerProduct, LossKind};
 use vgae_core::metrics::{average_precision, roc_auc};
 use vgae_core::optim::{Adam, Optimizer};
 use vgae_core::rng::RunRng;
@@ -88,6 +89,78 @@ fn dense_loss_matches_reference_formula_and_gradient() {
     ];
     for (a, b) in dz.iter().zip(want) {
         assert!((*a as f64 - b).abs() < 2e-5, "gradient {a} vs {b}");
+    }
+}
+
+// Soft targets: the same formula with L_uv = L_vu = t (the edge weight / the largest), diagonal 1:
+//   E = [(0,1,1.0), (1,2,0.5), (3,4,0.25)]; A as above; L = I, L[u,v] = L[v,u] = w
+//   ce = (1−L)·X + (1+(pw−1)L)·softplus(−X); loss = norm·mean(ce)  →  1.5482586446183833
+//   dZ = (G + Gᵀ) Z, G = norm/N² · ((1−L) − (1+(pw−1)L)·sigmoid(−X))
+// Sampled, positives E once with t, negatives (0,3), (2,4), (1,4):
+//   mean(t·softplus(−x⁺) + (1−t)·softplus(x⁺)) + mean(softplus(x⁻))  →  1.8253891149550863
+#[test]
+fn soft_target_losses_match_the_reference_formula_and_gradient() {
+    let z = z_var();
+    let weights = [1.0f32, 0.5, 0.25];
+    let dense = ReconLoss::new(LossKind::Dense, 5, &EDGES, 2)
+        .unwrap()
+        .with_soft_targets(&[4.0, 2.0, 1.0]) // scaled by the largest: the same targets
+        .unwrap();
+    let mut rng = RunRng::new(0);
+    let loss = dense
+        .compute(&InnerProduct, z.as_tensor(), &mut rng)
+        .unwrap();
+    let v = loss.to_scalar::<f32>().unwrap() as f64;
+    assert!(close(v, 1.5482586446183833, 1e-5), "loss {v}");
+    let g = loss.backward().unwrap();
+    let dz: Vec<f32> = g
+        .get(z.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let want = [
+        -0.02478069958334242,
+        -0.18293823445687438,
+        0.35819660979473333,
+        0.16053801855573438,
+        -0.23387268455356303,
+        -0.1668072658244876,
+        -0.10820530610146663,
+        -0.016403318561186788,
+        0.06604029014118216,
+        0.03477915739424043,
+        0.04202785776136235,
+        0.16247541742247237,
+        0.06983043998052728,
+        -0.05072991554719905,
+        0.09212942041440828,
+    ];
+    for (a, b) in dz.iter().zip(want) {
+        assert!((*a as f64 - b).abs() < 2e-5, "gradient {a} vs {b}");
+    }
+    let neg = [[0u32, 3], [2, 4], [1, 4]];
+    let sampled = vgae_core::graph::loss::sampled_soft_recon_loss_with(
+        &InnerProduct,
+        z.as_tensor(),
+        &EDGES,
+        Some(&weights),
+        &neg,
+    )
+    .unwrap()
+    .to_scalar::<f32>()
+    .unwrap() as f64;
+    assert!(
+        close(sampled, 1.8253891149550863, 1e-5),
+        "sampled {sampled}"
+    );
+    // Weights that are not all positive and finite are refused.
+    for bad in [[1.0f32, 0.0, 1.0], [1.0, f32::NAN, 1.0]] {
+        assert!(ReconLoss::new(LossKind::Sampled, 5, &EDGES, 2)
+            .unwrap()
+            .with_soft_targets(&bad)
+            .is_err());
     }
 }
 

@@ -96,6 +96,10 @@ pub struct TrainArgs {
     /// Edge weights of the edge list enter Â through weighted degrees (the target stays binary).
     #[arg(long)]
     pub weighted: bool,
+    /// Edge weights divided by the largest are the training edges' reconstruction targets (soft BCE
+    /// targets; independent of --weighted).
+    #[arg(long)]
+    pub soft_targets: bool,
     /// Embedding size (1..=4096).
     #[arg(long, default_value = "16", value_parser = latent, allow_negative_numbers = true)]
     pub latent: usize,
@@ -197,6 +201,7 @@ impl TrainArgs {
                 false => self.layers.clone(),
             },
             weighted: self.weighted,
+            soft_targets: self.soft_targets,
             ..GraphTrainConfig::default()
         }
     }

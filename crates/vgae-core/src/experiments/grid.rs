@@ -24,13 +24,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The hyperparameters a grid may vary (fields of [`GraphTrainConfig`]).
-pub const PARAM_KEYS: [&str; 7] = [
+pub const PARAM_KEYS: [&str; 8] = [
     "lr",
     "hidden",
     "latent",
     "dropout",
     "adversarial",
     "weighted",
+    "soft_targets",
     "hidden_layers",
 ];
 

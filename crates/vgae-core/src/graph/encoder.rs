@@ -18,6 +18,25 @@ pub struct GraphInput {
     pub num_nodes: usize,
 }
 
+/// The weight of each training edge (`u < v`, an edge of `graph`), in order. Fails when the graph has no
+/// weights or an edge is not the graph's.
+pub fn train_edge_weights(graph: &Graph, train_edges: &[[u32; 2]]) -> Result<Vec<f32>> {
+    let w = graph
+        .edge_weights
+        .as_ref()
+        .ok_or_else(|| Error::msg(format!("dataset '{}' has no edge weights", graph.name)))?;
+    train_edges
+        .iter()
+        .map(|e| match graph.edges.binary_search(e) {
+            Ok(i) => Ok(w[i]),
+            Err(_) => Err(Error::msg(format!(
+                "training edge ({}, {}) is not an edge of '{}'",
+                e[0], e[1], graph.name
+            ))),
+        })
+        .collect()
+}
+
 impl GraphInput {
     /// Builds Â from `train_edges` (never the held-out ones) and takes `graph`'s features.
     /// Fails on a non-finite feature value, naming the row.
@@ -46,20 +65,7 @@ impl GraphInput {
     /// Like [`GraphInput::new`], with the graph's edge weights in Â (weighted degrees). Fails when the graph
     /// has no weights or a training edge is not one of its edges.
     pub fn weighted(graph: &Graph, train_edges: &[[u32; 2]]) -> Result<Self> {
-        let w = graph
-            .edge_weights
-            .as_ref()
-            .ok_or_else(|| Error::msg(format!("dataset '{}' has no edge weights", graph.name)))?;
-        let weights = train_edges
-            .iter()
-            .map(|e| match graph.edges.binary_search(e) {
-                Ok(i) => Ok(w[i]),
-                Err(_) => Err(Error::msg(format!(
-                    "training edge ({}, {}) is not an edge of '{}'",
-                    e[0], e[1], graph.name
-                ))),
-            })
-            .collect::<Result<Vec<f32>>>()?;
+        let weights = train_edge_weights(graph, train_edges)?;
         let mut input = GraphInput::new(graph, train_edges)?;
         input.adj = SparseMatrix::new(weighted_normalized_adjacency(
             graph.num_nodes,

@@ -64,9 +64,27 @@ pub fn dense_recon_loss_with<D: Decoder + ?Sized>(
     w: &DenseWeights,
     block: usize,
 ) -> crate::Result<Tensor> {
+    dense_soft_recon_loss_with(decoder, z, positives, None, w, block)
+}
+
+/// [`dense_recon_loss_with`] with a soft target `t ∈ [0, 1]` per positive (`None`: all 1). The entry's
+/// weighted BCE is (1 + (w − 1)·t)·softplus(x) − w·t·x, so the correction at a positive is `t` times the
+/// binary one; every other pair keeps target 0.
+pub fn dense_soft_recon_loss_with<D: Decoder + ?Sized>(
+    decoder: &D,
+    z: &Tensor,
+    positives: &[[u32; 2]],
+    targets: Option<&[f32]>,
+    w: &DenseWeights,
+    block: usize,
+) -> crate::Result<Tensor> {
     let all = decoder.softplus_all_pairs(z, block)?;
     let x = decoder.logits(z, positives)?;
-    let correction = ((softplus(&x)? * (w.pos_weight - 1.0))? - (x * w.pos_weight)?)?.sum_all()?;
+    let mut correction = ((softplus(&x)? * (w.pos_weight - 1.0))? - (x * w.pos_weight)?)?;
+    if let Some(t) = targets {
+        correction = (correction * Tensor::new(t, z.device())?.to_dtype(z.dtype())?)?;
+    }
+    let correction = correction.sum_all()?;
     let nn = (w.n as f64) * (w.n as f64);
     Ok(((all + correction)? * (w.norm / nn))?)
 }
@@ -90,9 +108,29 @@ pub fn sampled_recon_loss_with<D: Decoder + ?Sized>(
     pos: &[[u32; 2]],
     neg: &[[u32; 2]],
 ) -> crate::Result<Tensor> {
+    sampled_soft_recon_loss_with(decoder, z, pos, None, neg)
+}
+
+/// [`sampled_recon_loss_with`] with a soft target `t ∈ [0, 1]` per positive (`None`: all 1): the positives'
+/// term is the mean of BCE(x, t) = t·softplus(−x) + (1 − t)·softplus(x).
+pub fn sampled_soft_recon_loss_with<D: Decoder + ?Sized>(
+    decoder: &D,
+    z: &Tensor,
+    pos: &[[u32; 2]],
+    targets: Option<&[f32]>,
+    neg: &[[u32; 2]],
+) -> crate::Result<Tensor> {
     let xp = decoder.logits(z, pos)?;
     let xn = decoder.logits(z, neg)?;
-    Ok((softplus(&xp.neg()?)?.mean_all()? + softplus(&xn)?.mean_all()?)?)
+    let pos_term = match targets {
+        None => softplus(&xp.neg()?)?,
+        Some(t) => {
+            let t = Tensor::new(t, z.device())?.to_dtype(z.dtype())?;
+            let one_minus = t.affine(-1.0, 1.0)?;
+            ((softplus(&xp.neg()?)? * t)? + (softplus(&xp)? * one_minus)?)?
+        }
+    };
+    Ok((pos_term.mean_all()? + softplus(&xn)?.mean_all()?)?)
 }
 
 /// The reconstruction loss of a training graph, ready to evaluate each step: what it needs (positives,
@@ -106,6 +144,8 @@ pub enum ReconLoss {
         weights: DenseWeights,
         /// Row-block size on devices that work in blocks.
         block: usize,
+        /// Soft targets per positive ([`ReconLoss::with_soft_targets`]); `None`: binary.
+        targets: Option<Vec<f32>>,
     },
     /// PyG's loss on the training edges and as many fresh negatives per step ([`sampled_recon_loss`]).
     Sampled {
@@ -113,6 +153,8 @@ pub enum ReconLoss {
         positives: Vec<[u32; 2]>,
         /// Rejects self-loops and training edges.
         sampler: NegativeSampler,
+        /// Soft targets per positive ([`ReconLoss::with_soft_targets`]); `None`: binary.
+        targets: Option<Vec<f32>>,
     },
 }
 
@@ -135,13 +177,55 @@ impl ReconLoss {
                     positives,
                     weights: DenseWeights::new(num_nodes, train_edges.len()),
                     block,
+                    targets: None,
                 }
             }
             LossKind::Sampled => ReconLoss::Sampled {
                 positives: train_edges.to_vec(),
                 sampler: NegativeSampler::new(num_nodes, train_edges)?,
+                targets: None,
             },
         })
+    }
+
+    /// Uses the training edges' weights (one per edge, in the order given to [`ReconLoss::new`]), divided
+    /// by the largest, as soft targets: an edge of half the heaviest weight is asked for probability ½. The
+    /// diagonal of the dense loss keeps target 1, non-edges 0, and `pos_weight` still counts edges.
+    pub fn with_soft_targets(mut self, edge_weights: &[f32]) -> crate::Result<Self> {
+        let max = edge_weights.iter().fold(0f32, |m, &w| m.max(w));
+        if edge_weights.iter().any(|w| !w.is_finite() || *w <= 0.0) || max <= 0.0 {
+            return Err(crate::Error::msg(
+                "soft targets need a positive, finite weight on every training edge",
+            ));
+        }
+        let t: Vec<f32> = edge_weights.iter().map(|w| w / max).collect();
+        match &mut self {
+            ReconLoss::Dense {
+                positives, targets, ..
+            } => {
+                let edges = t.len();
+                if positives.len() < 2 * edges {
+                    return Err(crate::Error::msg(
+                        "soft targets: one weight per training edge",
+                    ));
+                }
+                // Both directions of each edge, then the diagonal.
+                let mut all: Vec<f32> = t.iter().flat_map(|&w| [w, w]).collect();
+                all.resize(positives.len(), 1.0);
+                *targets = Some(all);
+            }
+            ReconLoss::Sampled {
+                positives, targets, ..
+            } => {
+                if positives.len() != t.len() {
+                    return Err(crate::Error::msg(
+                        "soft targets: one weight per training edge",
+                    ));
+                }
+                *targets = Some(t);
+            }
+        }
+        Ok(self)
     }
 
     /// The loss of embedding `z` under `decoder`; the sampled loss draws its negatives from `rng`.
@@ -156,11 +240,23 @@ impl ReconLoss {
                 positives,
                 weights,
                 block,
-            } => dense_recon_loss_with(decoder, z, positives, weights, *block),
-            ReconLoss::Sampled { positives, sampler } => {
+                targets,
+            } => dense_soft_recon_loss_with(
+                decoder,
+                z,
+                positives,
+                targets.as_deref(),
+                weights,
+                *block,
+            ),
+            ReconLoss::Sampled {
+                positives,
+                sampler,
+                targets,
+            } => {
                 // Both directions' worth of negatives, as PyG's train_pos_edge_index holds both directions.
                 let neg = sampler.sample(2 * positives.len(), rng);
-                sampled_recon_loss_with(decoder, z, positives, &neg)
+                sampled_soft_recon_loss_with(decoder, z, positives, targets.as_deref(), &neg)
             }
         }
     }

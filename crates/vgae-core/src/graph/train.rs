@@ -75,6 +75,10 @@ pub struct GraphTrainConfig {
     /// Edge weights enter Â through weighted degrees (the reconstruction target stays binary).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weighted: bool,
+    /// Edge weights scaled to [0, 1] are the training edges' reconstruction targets (independent of
+    /// `weighted`, which puts them in Â).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub soft_targets: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -109,6 +113,7 @@ impl Default for GraphTrainConfig {
             hidden_layers: None,
             adversarial: false,
             weighted: false,
+            soft_targets: false,
         }
     }
 }
@@ -186,6 +191,7 @@ impl GraphTrainConfig {
             keep_last: self.keep_last,
             label: self.label(),
             weighted: self.weighted,
+            soft_targets: self.soft_targets,
         }
     }
 }

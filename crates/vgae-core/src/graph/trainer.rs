@@ -1,6 +1,7 @@
 //! The link-prediction trainer, generic over the model and the optimiser: full-batch steps, validation AUC /
 //! AP each epoch, test AUC / AP at the last epoch and at the best-validation epoch.
 
+use super::encoder::train_edge_weights;
 use super::encoder::GraphInput;
 use super::loss::ReconLoss;
 use super::model::{LinkModel, LossKind};
@@ -31,6 +32,10 @@ pub struct FitConfig {
     /// Edge weights enter Â through weighted degrees (the reconstruction target stays binary).
     #[serde(default)]
     pub weighted: bool,
+    /// Edge weights, divided by the largest, are the reconstruction targets of the training edges
+    /// ([`ReconLoss::with_soft_targets`]).
+    #[serde(default)]
+    pub soft_targets: bool,
 }
 
 impl Default for FitConfig {
@@ -43,6 +48,7 @@ impl Default for FitConfig {
             keep_last: 3,
             label: "model".into(),
             weighted: false,
+            soft_targets: false,
         }
     }
 }
@@ -150,7 +156,10 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
             true => GraphInput::weighted(graph, &split.train_pos)?,
             false => GraphInput::new(graph, &split.train_pos)?,
         };
-        let recon = ReconLoss::new(fit.loss, graph.num_nodes, &split.train_pos, fit.block)?;
+        let mut recon = ReconLoss::new(fit.loss, graph.num_nodes, &split.train_pos, fit.block)?;
+        if fit.soft_targets {
+            recon = recon.with_soft_targets(&train_edge_weights(graph, &split.train_pos)?)?;
+        }
         Ok(LinkTrainer {
             run_config: serde_json::to_value(&fit).map_err(|e| Error::msg(e.to_string()))?,
             graph_fingerprint: graph.fingerprint(),
