@@ -18,7 +18,8 @@ pub struct Table1Args {
     #[arg(long, default_value = "cora,citeseer,pubmed", value_delimiter = ',')]
     pub datasets: Vec<String>,
     /// Comma-separated rows: sc (spectral clustering), dw (DeepWalk), gae-x (GAE*), vgae-x (VGAE*), gae,
-    /// vgae. The baselines use the same split per seed as the autoencoders.
+    /// vgae, and beyond the paper linear-gae, linear-vgae, arga, argva (each also -x: featureless). The
+    /// baselines use the same split per seed as the autoencoders.
     #[arg(
         long,
         default_value = "sc,dw,gae-x,vgae-x,gae,vgae",

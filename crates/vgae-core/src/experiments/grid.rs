@@ -174,20 +174,18 @@ impl Cell {
 
     /// The training config of an autoencoder cell: the paper's defaults, then the cell's values.
     pub fn train_config(&self, dataset: &str) -> Result<GraphTrainConfig> {
-        let RowKind::Model(model, features) = self.model else {
-            return Err(Error::msg(format!(
-                "{} is a baseline, not an autoencoder",
-                self.model.name()
-            )));
-        };
         let base = GraphTrainConfig {
             dataset: dataset.to_string(),
-            model,
-            features,
             loss: self.loss,
             epochs: self.epochs,
             seed: self.seed,
             ..GraphTrainConfig::default()
+        };
+        let Some(base) = self.model.configure(base) else {
+            return Err(Error::msg(format!(
+                "{} is a baseline, not an autoencoder",
+                self.model.name()
+            )));
         };
         let mut json = serde_json::to_value(&base).map_err(|e| Error::msg(e.to_string()))?;
         for (k, v) in &self.params {
@@ -242,7 +240,7 @@ impl GridSpec {
             }
         }
         for cell in self.cells() {
-            if let RowKind::Model(..) = cell.model {
+            if cell.model.is_autoencoder() {
                 cell.train_config(&cell.dataset)
                     .map_err(|e| e.to_string())?;
             }

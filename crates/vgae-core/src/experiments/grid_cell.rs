@@ -92,7 +92,7 @@ pub fn run_cell(
                 t.name()
             )))
         }
-        (RowKind::Model(..), GridTask::Link | GridTask::Ranking) => {
+        (_, GridTask::Link | GridTask::Ranking) => {
             let tcfg = cell.train_config(&graph.name)?;
             let label = tcfg.label();
             let split = split_with_held_out(graph, &tcfg)?;
@@ -111,7 +111,7 @@ pub fn run_cell(
                 seconds: res.train_seconds,
             }
         }
-        (RowKind::Model(..), GridTask::Clustering | GridTask::Classification) => {
+        (_, GridTask::Clustering | GridTask::Classification) => {
             let tcfg = cell.train_config(&graph.name)?;
             let label = tcfg.label();
             dir.write_json("config.json", &tcfg)?;

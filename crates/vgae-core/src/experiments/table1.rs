@@ -27,17 +27,37 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 use vgae_data::source::DataSource;
 
-/// A row of the table: an autoencoder (kind, with node features?) or a baseline.
+/// A row of the table: an autoencoder (kind, with node features?), one of the family beyond the paper,
+/// or a baseline.
 ///
-/// Written and read as its name: `sc`, `dw`, `gae-x` (GAE*), `vgae-x` (VGAE*), `gae`, `vgae`.
+/// Written and read as its name: `sc`, `dw`, `gae-x` (GAE*), `vgae-x` (VGAE*), `gae`, `vgae`, and
+/// `linear-gae`, `linear-vgae`, `arga`, `argva` (each also with `-x`: featureless).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum RowKind {
     /// GAE or VGAE; `true` = with node features, `false` = featureless (GAE* / VGAE*).
     Model(ModelKind, bool),
+    /// A linear or adversarial GAE / VGAE, with node features or not.
+    Extended(Extension, ModelKind, bool),
     /// Spectral clustering or DeepWalk, on the same split as the autoencoders.
     Baseline(BaselineKind),
 }
+
+/// What a [`RowKind::Extended`] row changes in the paper's model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Extension {
+    /// No hidden layer: Z = ÂXW (Salha et al. 2020).
+    Linear,
+    /// A discriminator on the embedding: ARGA / ARGVA (Pan et al. 2018).
+    Adversarial,
+}
+
+const EXTENDED_NAMES: [(&str, Extension, ModelKind); 4] = [
+    ("linear-gae", Extension::Linear, ModelKind::Gae),
+    ("linear-vgae", Extension::Linear, ModelKind::Vgae),
+    ("arga", Extension::Adversarial, ModelKind::Gae),
+    ("argva", Extension::Adversarial, ModelKind::Vgae),
+];
 
 impl RowKind {
     /// All six rows of the paper, in its order.
@@ -50,6 +70,39 @@ impl RowKind {
         RowKind::Model(ModelKind::Vgae, true),
     ];
 
+    /// The four models beyond the paper, with node features.
+    pub const FAMILY: [RowKind; 4] = [
+        RowKind::Extended(Extension::Linear, ModelKind::Gae, true),
+        RowKind::Extended(Extension::Linear, ModelKind::Vgae, true),
+        RowKind::Extended(Extension::Adversarial, ModelKind::Gae, true),
+        RowKind::Extended(Extension::Adversarial, ModelKind::Vgae, true),
+    ];
+
+    /// Whether the row trains an autoencoder (every row but SC and DW).
+    pub fn is_autoencoder(self) -> bool {
+        !matches!(self, RowKind::Baseline(_))
+    }
+
+    /// The row's training config: `base` (dataset, loss, epochs, seed, ...) with the row's model; `None` for
+    /// a baseline.
+    pub fn configure(self, base: GraphTrainConfig) -> Option<GraphTrainConfig> {
+        match self {
+            RowKind::Baseline(_) => None,
+            RowKind::Model(model, features) => Some(GraphTrainConfig {
+                model,
+                features,
+                ..base
+            }),
+            RowKind::Extended(ext, model, features) => Some(GraphTrainConfig {
+                model,
+                features,
+                adversarial: ext == Extension::Adversarial,
+                hidden_layers: (ext == Extension::Linear).then(Vec::new),
+                ..base
+            }),
+        }
+    }
+
     /// The row's name as `--models` takes it (`gae-x` for GAE*).
     pub fn name(self) -> &'static str {
         match self {
@@ -59,6 +112,14 @@ impl RowKind {
             RowKind::Model(ModelKind::Vgae, false) => "vgae-x",
             RowKind::Model(ModelKind::Gae, true) => "gae",
             RowKind::Model(ModelKind::Vgae, true) => "vgae",
+            RowKind::Extended(Extension::Linear, ModelKind::Gae, true) => "linear-gae",
+            RowKind::Extended(Extension::Linear, ModelKind::Vgae, true) => "linear-vgae",
+            RowKind::Extended(Extension::Adversarial, ModelKind::Gae, true) => "arga",
+            RowKind::Extended(Extension::Adversarial, ModelKind::Vgae, true) => "argva",
+            RowKind::Extended(Extension::Linear, ModelKind::Gae, false) => "linear-gae-x",
+            RowKind::Extended(Extension::Linear, ModelKind::Vgae, false) => "linear-vgae-x",
+            RowKind::Extended(Extension::Adversarial, ModelKind::Gae, false) => "arga-x",
+            RowKind::Extended(Extension::Adversarial, ModelKind::Vgae, false) => "argva-x",
         }
     }
 }
@@ -75,10 +136,18 @@ impl std::str::FromStr for RowKind {
             "vgae-x" | "vgae*" => RowKind::Model(ModelKind::Vgae, false),
             "gae" => RowKind::Model(ModelKind::Gae, true),
             "vgae" => RowKind::Model(ModelKind::Vgae, true),
-            _ => {
-                return Err(Error::msg(format!(
-                    "--models: unknown row '{s}': expected sc, dw, gae-x, vgae-x, gae or vgae"
-                )))
+            other => {
+                let (base, features) = match other.strip_suffix("-x") {
+                    Some(b) => (b, false),
+                    None => (other, true),
+                };
+                match EXTENDED_NAMES.iter().find(|(n, ..)| *n == base) {
+                    Some(&(_, ext, model)) => RowKind::Extended(ext, model, features),
+                    None => return Err(Error::msg(format!(
+                        "--models: unknown row '{s}': expected sc, dw, gae-x, vgae-x, gae, vgae, \
+                             linear-gae, linear-vgae, arga or argva (the last four also with -x)"
+                    ))),
+                }
             }
         })
     }
@@ -317,16 +386,15 @@ fn run_one(
             let run = baselines::run(b, graph, &split, &BaselineConfig::default(), seed);
             Ok(run.map_err(fail)?.result())
         }
-        RowKind::Model(model, features) => {
-            let tcfg = GraphTrainConfig {
+        _ => {
+            let base = GraphTrainConfig {
                 dataset: graph.name.clone(),
-                model,
-                features,
                 loss: cfg.loss,
                 epochs: cfg.epochs,
                 seed,
                 ..GraphTrainConfig::default()
             };
+            let tcfg = kind.configure(base).expect("an autoencoder row");
             let label = tcfg.label();
             let fail = |e: Error| (label.clone(), e);
             let split = split_with_held_out(graph, &tcfg).map_err(fail)?;
@@ -361,10 +429,9 @@ pub fn summarise(dataset: &str, kind: RowKind, results: &[GraphRunResult]) -> Ro
         best_val_ap_mean: mean_std(&col(|r| r.best_test_ap)).0,
         paper_auc: paper.map(|p| p.0),
         paper_ap: paper.map(|p| p.1),
-        seconds_per_epoch: match kind {
-            RowKind::Model(..) => Some(mean_std(&col(|r| r.seconds_per_epoch)).0),
-            RowKind::Baseline(_) => None,
-        },
+        seconds_per_epoch: kind
+            .is_autoencoder()
+            .then(|| mean_std(&col(|r| r.seconds_per_epoch)).0),
         seconds_per_run: mean_std(&col(|r| r.train_seconds)).0,
         failed: 0,
     }

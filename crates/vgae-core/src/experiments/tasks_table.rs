@@ -135,20 +135,19 @@ pub fn train_config(
     seed: u64,
     cfg: &TasksConfig,
 ) -> Result<GraphTrainConfig> {
-    let RowKind::Model(model, features) = kind else {
-        return Err(Error::msg(format!(
-            "--models: '{}' is a baseline without embeddings to evaluate here: use gae, vgae, gae-x or vgae-x",
-            kind.name()
-        )));
-    };
-    Ok(GraphTrainConfig {
+    let base = GraphTrainConfig {
         dataset: graph.name.clone(),
-        model,
-        features,
         loss: cfg.loss,
         epochs: cfg.epochs,
         seed,
         ..GraphTrainConfig::default()
+    };
+    kind.configure(base).ok_or_else(|| {
+        Error::msg(format!(
+            "--models: '{}' is a baseline without embeddings to evaluate here: use an autoencoder \
+             (gae, vgae, gae-x, vgae-x, linear-gae, arga, ...)",
+            kind.name()
+        ))
     })
 }
 

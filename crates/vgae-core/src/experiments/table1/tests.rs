@@ -31,6 +31,31 @@ fn row_names_parse_and_round_trip() {
 }
 
 #[test]
+fn family_rows_parse_round_trip_and_configure_their_models() {
+    let rows = parse_rows(&["linear-gae", "linear-vgae", "arga", "argva"]).unwrap();
+    assert_eq!(rows, RowKind::FAMILY.to_vec());
+    for r in RowKind::FAMILY {
+        for name in [r.name().to_string(), format!("{}-x", r.name())] {
+            let parsed: RowKind = name.parse().unwrap();
+            assert_eq!(parsed.name(), name);
+            let j = serde_json::to_string(&parsed).unwrap();
+            assert_eq!(serde_json::from_str::<RowKind>(&j).unwrap(), parsed);
+        }
+    }
+    let label = |n: &str| {
+        let r: RowKind = n.parse().unwrap();
+        r.configure(GraphTrainConfig::default()).unwrap().label()
+    };
+    assert_eq!(label("linear-gae"), "LinearGAE");
+    assert_eq!(label("linear-vgae-x"), "LinearVGAE*");
+    assert_eq!(label("arga"), "ARGA");
+    assert_eq!(label("argva-x"), "ARGVA*");
+    assert!(RowKind::Baseline(BaselineKind::Sc)
+        .configure(GraphTrainConfig::default())
+        .is_none());
+}
+
+#[test]
 fn unknown_row_names_the_flag_and_the_value() {
     let e = parse_rows(&["gae", "gcn"]).unwrap_err().to_string();
     assert!(e.contains("--models"), "{e}");
