@@ -9,7 +9,7 @@
 # its split, a tiny checkpoint and its config, the shipped grid files, small IDX and MAT files). Each target
 # runs under a 1 s hang timeout and a 512 MB address-space limit (AFL's -m). Prints one line per target:
 # executions, executions per second, crashes, hangs. Crashing and hanging inputs are copied to
-# fuzz/regressions/<target>/: commit them; tests/fuzz_regressions.rs replays every file there.
+# fuzz/regressions/<target>/: commit them; crates/vgae-core/tests/fuzz_regressions.rs replays every file there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}

@@ -23,6 +23,7 @@ total=$(echo "$(date +%s.%N) - $start" | bc)
 echo "uninterrupted run: ${total} s"
 
 verify_all() {
+  [ -d "$1" ] || return 0 # killed before the run directory existed
   find "$1" -name '*.safetensors' ! -name '.*' -print0 | while IFS= read -r -d '' f; do
     "$vgae" --quiet eval --verify-only "$f" > /dev/null || { echo "soak: $f does not verify" >&2; exit 1; }
   done

@@ -1,6 +1,6 @@
 //! The fuzz targets of this crate's parsers of untrusted bytes (checkpoints with their metadata, run
 //! configs, grid files), beside those of [`vgae_data::fuzz_targets`]; `fuzz/` builds them all into one
-//! AFL binary and `tests/fuzz_regressions.rs` replays the corpora that found bugs.
+//! AFL binary and `crates/vgae-core/tests/fuzz_regressions.rs` replays the corpora that found bugs.
 
 use crate::checkpoint;
 use crate::experiments::grid::GridSpec;

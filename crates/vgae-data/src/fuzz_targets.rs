@@ -1,6 +1,6 @@
 //! One entry point per parser of untrusted bytes, as the fuzz targets in `fuzz/` and the regression replay
-//! in `tests/fuzz_regressions.rs` call them. Each takes raw bytes and must return (an error is fine) without
-//! panicking, hanging or allocating beyond what the input's size justifies.
+//! in `crates/vgae-core/tests/fuzz_regressions.rs` call them. Each takes raw bytes and must return (an
+//! error is fine) without panicking, hanging or allocating beyond what the input's size justifies.
 
 use crate::edgelist::{parse_with_format, EdgeListOptions};
 use crate::pickle::Pickle;

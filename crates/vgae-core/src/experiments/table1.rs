@@ -143,10 +143,12 @@ impl std::str::FromStr for RowKind {
                 };
                 match EXTENDED_NAMES.iter().find(|(n, ..)| *n == base) {
                     Some(&(_, ext, model)) => RowKind::Extended(ext, model, features),
-                    None => return Err(Error::msg(format!(
+                    None => {
+                        return Err(Error::msg(format!(
                         "--models: unknown row '{s}': expected sc, dw, gae-x, vgae-x, gae, vgae, \
                              linear-gae, linear-vgae, arga or argva (the last four also with -x)"
-                    ))),
+                    )))
+                    }
                 }
             }
         })
