@@ -8,8 +8,7 @@
 
 use super::grid::{Cell, GridSpec};
 use super::grid_run::{
-    append_result, check_grid, execute, fresh_cell_dir, read_results, CellResult, GridEvent,
-    Inputs, RESULTS,
+    append_result, execute, fresh_cell_dir, open_grid, CellResult, GridEvent, Inputs,
 };
 use crate::{Error, Result};
 use candle_core::Device;
@@ -71,13 +70,7 @@ pub fn run_grid_jobs(
     spawn: &mut Spawn<'_>,
     progress: &mut dyn FnMut(GridEvent<'_>),
 ) -> Result<Vec<CellResult>> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    check_grid(out, spec, path, force)?;
-    let results_path = out.join(RESULTS);
-    let mut done: HashMap<String, CellResult> = read_results(&results_path)?
-        .into_iter()
-        .map(|r| (r.key.clone(), r))
-        .collect();
+    let (results_path, mut done) = open_grid(spec, path, out, force)?;
     let cells = spec.cells();
     let mut pending: VecDeque<(usize, &Cell)> = cells
         .iter()

@@ -193,6 +193,23 @@ pub(crate) fn execute(
     })
 }
 
+/// Creates `out`, checks (or writes) its grid record, and reads the finished cells by key.
+pub(crate) fn open_grid(
+    spec: &GridSpec,
+    path: &Path,
+    out: &Path,
+    force: bool,
+) -> Result<(PathBuf, HashMap<String, CellResult>)> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    check_grid(out, spec, path, force)?;
+    let results_path = out.join(RESULTS);
+    let done = read_results(&results_path)?
+        .into_iter()
+        .map(|r| (r.key.clone(), r))
+        .collect();
+    Ok((results_path, done))
+}
+
 /// Runs every unfinished cell of `spec` (read from `path`) into `out`; returns the results of the grid's cells
 /// in grid order. A failing cell stops the grid with an error naming it; finished cells stay recorded.
 pub fn run_grid(
@@ -204,13 +221,7 @@ pub fn run_grid(
     device: &Device,
     progress: &mut dyn FnMut(GridEvent<'_>),
 ) -> Result<Vec<CellResult>> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    check_grid(out, spec, path, force)?;
-    let results_path = out.join(RESULTS);
-    let mut done: HashMap<String, CellResult> = read_results(&results_path)?
-        .into_iter()
-        .map(|r| (r.key.clone(), r))
-        .collect();
+    let (results_path, mut done) = open_grid(spec, path, out, force)?;
     let cells = spec.cells();
     let keys: HashSet<String> = cells.iter().map(Cell::key).collect();
     let finished = done.keys().filter(|k| keys.contains(*k)).count();

@@ -33,3 +33,4 @@ pub fn param_bits(params: &vgae_core::optim::Params) -> Vec<Vec<u32>> {
         })
         .collect()
 }
+pub mod fixtures;

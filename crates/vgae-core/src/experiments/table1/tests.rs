@@ -1,4 +1,6 @@
 use super::*;
+use crate::baselines::BaselineKind;
+use crate::graph::ModelKind;
 
 fn result(label: &str, test_auc: f64, test_ap: f64) -> GraphRunResult {
     GraphRunResult {
