@@ -152,6 +152,8 @@ fn bad_grid_files_are_named() {
         ("name = \"x\"\ndatasets = [\"cora\"]\nmodels = [\"sc\"]\ntasks = [\"clustering\"]\nseeds = 1\n", "only runs the link task"),
         ("name = \"x\"\ndatasets = [\"cora\"]\nmodels = [\"gae\"]\ntasks = [\"clusters\"]\nseeds = 1\n", "clusters"),
         ("name = \"x\"\ndatasets = [\"cora\"]\nmodels = [\"gae\"]\ntasks = [\"link\"]\nseeds = 1\n[params]\nlr = [\"fast\"]\n", "lr=\"fast\""),
+        // Found by fuzzing: a seed count was expanded (and allocated) before any check.
+        ("name = \"x\"\ndatasets = [\"cora\"]\nmodels = [\"gae\"]\ntasks = [\"link\"]\nseeds = 11111111111111110\n", "at most 10000"),
     ] {
         std::fs::write(&p, text).unwrap();
         let o = vgae().args(["experiment", "run"]).arg(&p).output().unwrap();

@@ -35,6 +35,9 @@ pub const PARAM_KEYS: [&str; 8] = [
     "hidden_layers",
 ];
 
+/// The most cells a grid may have (each is a training run).
+pub const MAX_CELLS: u64 = 10_000;
+
 /// One evaluation task of a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,6 +75,19 @@ pub enum Seeds {
 }
 
 impl Seeds {
+    /// How many seeds, without listing them.
+    pub fn len(&self) -> u64 {
+        match self {
+            Seeds::Count(n) => *n,
+            Seeds::List(v) => v.len() as u64,
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The seeds, in order.
     pub fn list(&self) -> Vec<u64> {
         match self {
@@ -216,8 +232,29 @@ impl GridSpec {
         if self.datasets.is_empty() || self.models.is_empty() || self.tasks.is_empty() {
             return Err("datasets, models and tasks each need at least one value".into());
         }
-        if self.seeds.list().is_empty() {
+        if self.seeds.is_empty() {
             return Err("seeds: at least one seed".into());
+        }
+        // Counted before anything is expanded (found by fuzzing: `seeds = 11111111111111110` tried to
+        // allocate them all, and 10⁵ seeds took seconds to validate).
+        let combos = self
+            .params
+            .values()
+            .map(|v| v.len() as u64)
+            .product::<u64>();
+        let cells = [
+            self.datasets.len() as u64,
+            self.models.len() as u64,
+            self.tasks.len() as u64,
+            combos,
+        ]
+        .iter()
+        .try_fold(self.seeds.len(), |a, &b| a.checked_mul(b))
+        .unwrap_or(u64::MAX);
+        if cells > MAX_CELLS {
+            return Err(format!(
+                "the grid has {cells} cells (datasets × models × tasks × params × seeds); at most {MAX_CELLS}"
+            ));
         }
         for (k, v) in &self.params {
             if !PARAM_KEYS.contains(&k.as_str()) {
@@ -239,8 +276,18 @@ impl GridSpec {
                 ));
             }
         }
-        for cell in self.cells() {
-            if cell.model.is_autoencoder() {
+        // A config's validity depends on the model and the params only: check each pair once.
+        for &model in self.models.iter().filter(|m| m.is_autoencoder()) {
+            for params in self.param_sets() {
+                let cell = Cell {
+                    dataset: self.datasets[0].clone(),
+                    model,
+                    task: self.tasks[0],
+                    seed: 0,
+                    epochs: self.epochs,
+                    loss: self.loss,
+                    params,
+                };
                 cell.train_config(&cell.dataset)
                     .map_err(|e| e.to_string())?;
             }
