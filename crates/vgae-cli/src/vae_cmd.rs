@@ -278,8 +278,9 @@ fn report(s: &run::RunSummary, out: &std::path::Path, json: bool) {
     } else {
         println!("run directory     {}", out.display());
         println!(
-            "test -ELBO        {:.4} nats per image after {} epochs",
-            s.test_neg_elbo, s.epochs
+            "test -ELBO        {:.4} nats per image after {}",
+            s.test_neg_elbo,
+            vgae_core::experiments::table1::count(s.epochs as u64, "epoch")
         );
         if let (Some(nll), Some(k), Some(n)) = (s.iwae_nll, s.iwae_k, s.iwae_images) {
             println!("IWAE -log p(x)    {nll:.3} nats (k = {k}, first {n} test images)");

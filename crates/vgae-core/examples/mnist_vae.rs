@@ -41,8 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
 
     println!(
-        "MNIST VAE z=20, {} epochs: test -ELBO {:.2} nats, IWAE(k=100) -log p(x) {:.2}; run dir {}",
-        run.epochs,
+        "MNIST VAE z=20, {}: test -ELBO {:.2} nats, IWAE(k=100) -log p(x) {:.2}; run dir {}",
+        vgae_core::experiments::table1::count(run.epochs as u64, "epoch"),
         run.test_neg_elbo,
         run.iwae_nll.unwrap_or(f64::NAN),
         out.display()

@@ -97,11 +97,12 @@ pub fn group(results: &[CellResult]) -> Vec<GroupRow> {
         .collect()
 }
 
-fn fmt(name: &str, mean: f64, std: f64) -> String {
-    if name == "c" {
-        format!("{mean:.3} ± {std:.3}")
-    } else {
-        format!("{:.1} ± {:.1}", 100.0 * mean, 100.0 * std)
+/// A cell: % with one decimal (the probe's C as is), without `± 0` for a single seed.
+fn fmt(name: &str, mean: f64, std: f64, seeds: usize) -> String {
+    match (name == "c", seeds == 1) {
+        (true, true) => format!("{mean:.3}"),
+        (true, false) => format!("{mean:.3} ± {std:.3}"),
+        (false, _) => super::table1::pct_of(mean, std, seeds),
     }
 }
 
@@ -127,7 +128,7 @@ pub fn markdown(name: &str, rows: &[GroupRow]) -> String {
                     r.metrics
                         .iter()
                         .find(|m| m.0 == *n)
-                        .map_or("–".into(), |m| fmt(n, m.1, m.2))
+                        .map_or("–".into(), |m| fmt(n, m.1, m.2, r.seeds))
                 })
                 .collect();
             let params = if r.params.is_empty() {
@@ -172,4 +173,30 @@ pub fn csv(rows: &[GroupRow]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_seed_shows_no_spread_and_several_do() {
+        let row = |seeds, params: &str| GroupRow {
+            dataset: "cora".into(),
+            model: "GAE".into(),
+            task: GridTask::Classification,
+            params: params.into(),
+            seeds,
+            metrics: vec![("acc".into(), 0.8123, 0.0), ("c".into(), 0.5, 0.0)],
+        };
+        let md = markdown("g", &[row(1, "lr=0.01"), row(3, "lr=0.02")]);
+        assert!(
+            md.contains("| cora | GAE | lr=0.01 | 1 | 81.2 | 0.500 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| cora | GAE | lr=0.02 | 3 | 81.2 ± 0.0 | 0.500 ± 0.000 |"),
+            "{md}"
+        );
+    }
 }

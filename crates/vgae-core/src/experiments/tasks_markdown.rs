@@ -1,11 +1,12 @@
 //! `tasks.md`: one markdown table per task of a [`TasksResult`](super::tasks_table::TasksResult), values in %
 //! as mean ± std over seeds.
 
-use super::table1::{loss_name, pct};
+use super::table1::{count, loss_name, pct_of};
 use super::tasks_table::{Task, TasksConfig, TasksRow};
 
 fn cell(r: &TasksRow, name: &str) -> String {
-    r.get(name).map_or("–".into(), |(m, s)| pct(m, s))
+    r.get(name)
+        .map_or("–".into(), |(m, s)| pct_of(m, s, r.seeds))
 }
 
 fn clustering(rows: &[TasksRow]) -> String {
@@ -74,10 +75,10 @@ fn ranking(rows: &[TasksRow], hits: &[usize]) -> String {
 /// `tasks.md`: a legend, then a table per task that `cfg` ran.
 pub fn markdown(rows: &[TasksRow], cfg: &TasksConfig) -> String {
     let mut s = format!(
-        "Mean ± std in % over {} seeds ({} loss, {} epochs).\n\n",
-        cfg.seeds,
+        "Mean ± std in % over {} ({} loss, {}).\n\n",
+        count(cfg.seeds, "seed"),
         loss_name(cfg.loss),
-        cfg.epochs
+        count(cfg.epochs as u64, "epoch")
     );
     if cfg.tasks.contains(&Task::Clustering) {
         s.push_str(&format!(

@@ -13,8 +13,8 @@ pub fn loss_name(loss: LossKind) -> String {
     format!("{loss:?}").to_lowercase()
 }
 
-/// `pct`, without the `± 0.0` that one seed would show.
-fn pct_of(mean: f64, std: f64, seeds: usize) -> String {
+/// [`pct`], without the `± 0.0` that one seed would show.
+pub fn pct_of(mean: f64, std: f64, seeds: usize) -> String {
     if seeds == 1 {
         format!("{:.1}", 100.0 * mean)
     } else {
@@ -50,18 +50,24 @@ pub fn row_line(r: &Row) -> String {
     )
 }
 
+/// `3 seeds`, `1 seed`.
+pub fn count(n: impl Into<u64>, what: &str) -> String {
+    let n = n.into();
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `table1.md`: a short legend, the table (a row whose every seed failed says so) and the failed runs.
 pub fn markdown(res: &Table1Result, cfg: &Table1Config) -> String {
     let mut s = format!(
-        "Link prediction, test AUC / AP in % (mean ± std over {} seeds, each its own split; {} loss, {} epochs).\n\
+        "Link prediction, test AUC / AP in % (mean ± std over {}, each its own split; {} loss, {}).\n\
          \"last\" = after the last epoch (the paper's protocol); \"best-val\" = at the epoch of best validation AUC.\n\
          SC (128 non-trivial eigenvectors of the training graph's normalised Laplacian) and DW (DeepWalk, 128 dims) \
          have no epochs: their two AUC / AP columns are the same run.\n\n\
          | model | dataset | AUC (last) | AP (last) | AUC / AP (best-val) | paper AUC / AP | seeds | s/epoch | s/run |\n\
          |---|---|---|---|---|---|---|---|---|\n",
-        cfg.seeds,
+        count(cfg.seeds, "seed"),
         loss_name(cfg.loss),
-        cfg.epochs
+        count(cfg.epochs as u64, "epoch")
     );
     for r in &res.rows {
         s.push_str(&row_line(r));
