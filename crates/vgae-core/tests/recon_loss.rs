@@ -2,6 +2,17 @@
 //! targets) and its gradient, the sampled soft loss, the stable BCE, the KL term.
 
 mod common;
+
+/// d loss / d z, flattened.
+fn grad(loss: &Tensor, z: &candle_core::Var) -> Vec<f32> {
+    let g = loss.backward().unwrap();
+    g.get(z.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
 use candle_core::{Device, Tensor};
 use common::fixtures::{close, positives, z_var, EDGES, Z};
 use vgae_core::graph::loss::{bce_with_logits, dense_recon_loss, kl_loss, DenseWeights, ReconLoss};
@@ -22,14 +33,7 @@ fn dense_loss_matches_reference_formula_and_gradient() {
     let loss = dense_recon_loss(z.as_tensor(), &positives(5), &w, 2).unwrap();
     let v = loss.to_scalar::<f32>().unwrap() as f64;
     assert!(close(v, 1.7362392352275706, 1e-5), "loss {v}");
-    let g = loss.backward().unwrap();
-    let dz: Vec<f32> = g
-        .get(z.as_tensor())
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap();
+    let dz = grad(&loss, &z);
     let want = [
         -0.02478069958334242,
         -0.18293823445687438,
@@ -72,14 +76,7 @@ fn soft_target_losses_match_the_reference_formula_and_gradient() {
         .unwrap();
     let v = loss.to_scalar::<f32>().unwrap() as f64;
     assert!(close(v, 1.5482586446183833, 1e-5), "loss {v}");
-    let g = loss.backward().unwrap();
-    let dz: Vec<f32> = g
-        .get(z.as_tensor())
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap();
+    let dz = grad(&loss, &z);
     let want = [
         -0.02478069958334242,
         -0.18293823445687438,

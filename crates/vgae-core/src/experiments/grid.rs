@@ -190,14 +190,10 @@ impl Cell {
 
     /// The training config of an autoencoder cell: the paper's defaults, then the cell's values.
     pub fn train_config(&self, dataset: &str) -> Result<GraphTrainConfig> {
-        let base = GraphTrainConfig {
-            dataset: dataset.to_string(),
-            loss: self.loss,
-            epochs: self.epochs,
-            seed: self.seed,
-            ..GraphTrainConfig::default()
-        };
-        let Some(base) = self.model.configure(base) else {
+        let Some(base) = self
+            .model
+            .run_config(dataset, self.loss, self.epochs, self.seed)
+        else {
             return Err(Error::msg(format!(
                 "{} is a baseline, not an autoencoder",
                 self.model.name()

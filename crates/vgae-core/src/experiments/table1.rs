@@ -243,14 +243,9 @@ fn run_one(
             Ok(run.map_err(fail)?.result())
         }
         _ => {
-            let base = GraphTrainConfig {
-                dataset: graph.name.clone(),
-                loss: cfg.loss,
-                epochs: cfg.epochs,
-                seed,
-                ..GraphTrainConfig::default()
-            };
-            let tcfg = kind.configure(base).expect("an autoencoder row");
+            let tcfg = kind
+                .run_config(&graph.name, cfg.loss, cfg.epochs, seed)
+                .expect("an autoencoder row");
             let label = tcfg.label();
             let fail = |e: Error| (label.clone(), e);
             let split = split_with_held_out(graph, &tcfg).map_err(fail)?;

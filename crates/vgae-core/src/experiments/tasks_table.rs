@@ -135,20 +135,14 @@ pub fn train_config(
     seed: u64,
     cfg: &TasksConfig,
 ) -> Result<GraphTrainConfig> {
-    let base = GraphTrainConfig {
-        dataset: graph.name.clone(),
-        loss: cfg.loss,
-        epochs: cfg.epochs,
-        seed,
-        ..GraphTrainConfig::default()
-    };
-    kind.configure(base).ok_or_else(|| {
-        Error::msg(format!(
+    kind.run_config(&graph.name, cfg.loss, cfg.epochs, seed)
+        .ok_or_else(|| {
+            Error::msg(format!(
             "--models: '{}' is a baseline without embeddings to evaluate here: use an autoencoder \
              (gae, vgae, gae-x, vgae-x, linear-gae, arga, ...)",
             kind.name()
         ))
-    })
+        })
 }
 
 /// Runs every task of `cfg` for one row and seed. `public` is required for classification.

@@ -1,7 +1,7 @@
 //! The rows a table can hold, by the names `--models` and grid files use.
 
 use crate::baselines::BaselineKind;
-use crate::graph::{GraphTrainConfig, ModelKind};
+use crate::graph::{GraphTrainConfig, LossKind, ModelKind};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +79,23 @@ impl RowKind {
                 ..base
             }),
         }
+    }
+
+    /// [`RowKind::configure`] on the defaults with this dataset, loss, epochs and seed.
+    pub fn run_config(
+        self,
+        dataset: &str,
+        loss: LossKind,
+        epochs: usize,
+        seed: u64,
+    ) -> Option<GraphTrainConfig> {
+        self.configure(GraphTrainConfig {
+            dataset: dataset.to_string(),
+            loss,
+            epochs,
+            seed,
+            ..GraphTrainConfig::default()
+        })
     }
 
     /// The row's name as `--models` takes it (`gae-x` for GAE*).
