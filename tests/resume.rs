@@ -4,7 +4,10 @@
 //! resume` must end exactly where an uninterrupted run ends.
 
 mod common;
-use common::{checkpoints_all_load, crash_then_resume, json, metrics, run_ok, tensors, vgae};
+use common::{
+    checkpoints_all_load, crash_then_resume, json, metrics, periodic_checkpoints, run_ok, tensors,
+    vgae,
+};
 
 #[test]
 fn a_crash_at_each_named_moment_then_resume_equals_an_uninterrupted_run() {
@@ -82,11 +85,7 @@ fn a_crash_at_each_named_moment_then_resume_equals_an_uninterrupted_run() {
         assert!(encoder(&a) == encoder(&b), "{fault}: encoder differs");
         assert_eq!(metrics(&a), metrics(&b), "{fault}: metrics.jsonl");
         // Only the last two periodic checkpoints are kept.
-        let n = std::fs::read_dir(b.join("checkpoints"))
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".safetensors"))
-            .count();
+        let n = periodic_checkpoints(&b);
         assert!(n <= 2, "{fault}: {n} periodic checkpoints kept");
     }
 }

@@ -5,22 +5,10 @@
 
 mod common;
 use common::{
-    checkpoints_all_load, crash_then_resume, json, metrics, mnist_vgae as v, run_ok, tensors,
+    checkpoints_all_load, crash_then_resume, json, metrics, mnist_vgae as v, periodic_checkpoints,
+    run_ok, temporary_files, tensors, VAE_SMALL,
 };
 use std::path::Path;
-
-/// A small, quick run: 2000 training images, no IWAE.
-const SMALL: [&str; 9] = [
-    "vae",
-    "train",
-    "--dataset",
-    "mnist",
-    "--train-limit",
-    "2000",
-    "--iwae-k",
-    "0",
-    "--json",
-];
 
 fn checkpoints_all_load_vae(dir: &Path) {
     checkpoints_all_load(dir, |p| {
@@ -57,13 +45,13 @@ fn two_epochs_then_resume_equals_four_straight() {
     let (a, b) = (root.path().join("a"), root.path().join("b"));
     let straight = json(&run_ok(
         v(cache.path())
-            .args(SMALL)
+            .args(VAE_SMALL)
             .args(["--epochs", "4", "--out"])
             .arg(&a),
     ));
     let half = json(&run_ok(
         v(cache.path())
-            .args(SMALL)
+            .args(VAE_SMALL)
             .args(["--epochs", "2", "--checkpoint-every", "1", "--out"])
             .arg(&b),
     ));
@@ -135,7 +123,7 @@ fn a_crash_at_each_named_moment_then_resume_equals_an_uninterrupted_vae_run() {
     let a = root.path().join("a");
     let train = |out: &Path| {
         let mut c = v(cache.path());
-        c.args(SMALL)
+        c.args(VAE_SMALL)
             .args([
                 "--epochs",
                 "6",
@@ -182,19 +170,9 @@ fn a_crash_at_each_named_moment_then_resume_equals_an_uninterrupted_vae_run() {
             summary["train_neg_elbo"], straight["train_neg_elbo"],
             "{fault}"
         );
-        let kept = std::fs::read_dir(b.join("checkpoints"))
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".safetensors"))
-            .count();
+        let kept = periodic_checkpoints(&b);
         assert!(kept <= 2, "{fault}: {kept} periodic checkpoints kept");
-        let leftovers: Vec<_> = std::fs::read_dir(&b)
-            .unwrap()
-            .chain(std::fs::read_dir(b.join("checkpoints")).unwrap())
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".tmp"))
-            .collect();
+        let leftovers = temporary_files(&b);
         assert!(
             leftovers.is_empty(),
             "{fault}: temporary files left: {leftovers:?}"

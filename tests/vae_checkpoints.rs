@@ -4,7 +4,7 @@
 //! missing).
 
 mod common;
-use common::{json, mnist_vgae as v, run_err, run_ok};
+use common::{files_under, json, mnist_vgae as v, run_err, run_ok, VAE_SMALL};
 use std::path::Path;
 
 /// Rewrites a checkpoint with one metadata field changed.
@@ -220,24 +220,8 @@ fn a_diverging_run_names_epoch_and_step_and_writes_no_checkpoint() {
     // Adam at lr 1 on the VAE overflows within the first epoch.
     let e = run_err(
         v(cache.path())
-            .args([
-                "vae",
-                "train",
-                "--dataset",
-                "mnist",
-                "--train-limit",
-                "2000",
-            ])
-            .args([
-                "--epochs",
-                "3",
-                "--iwae-k",
-                "0",
-                "--optimizer",
-                "adam",
-                "--lr",
-                "1",
-            ])
+            .args(VAE_SMALL)
+            .args(["--epochs", "3", "--optimizer", "adam", "--lr", "1"])
             .args(["--checkpoint-every", "1", "--out"])
             .arg(&out),
     );
@@ -246,21 +230,9 @@ fn a_diverging_run_names_epoch_and_step_and_writes_no_checkpoint() {
         e.contains("diverged at epoch 1") && e.contains("at step") && e.contains("NaN"),
         "{e}"
     );
-    let written: Vec<_> = walk(&out)
+    let written: Vec<_> = files_under(&out)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
         .collect();
     assert!(written.is_empty(), "{written:?}");
-}
-
-fn walk(d: &Path) -> Vec<std::path::PathBuf> {
-    let mut v = Vec::new();
-    for e in std::fs::read_dir(d).unwrap().flatten() {
-        if e.path().is_dir() {
-            v.extend(walk(&e.path()));
-        } else {
-            v.push(e.path());
-        }
-    }
-    v
 }

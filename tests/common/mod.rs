@@ -57,26 +57,76 @@ pub fn json(out: &Output) -> serde_json::Value {
     serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
+/// Every file under `dir`, recursively (none if it does not exist).
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Every `*.safetensors` under `dir` (temporary files excluded) passes `load`: none is half-written.
 pub fn checkpoints_all_load<E: std::fmt::Display>(
     dir: &std::path::Path,
     load: impl Fn(&std::path::Path) -> Result<(), E>,
 ) {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
-                stack.push(p);
-            } else if name.ends_with(".safetensors") && !name.starts_with('.') {
-                load(&p).unwrap_or_else(|e| {
-                    panic!("{} is not a complete checkpoint: {e}", p.display())
-                });
-            }
+    for p in files_under(dir) {
+        let name = file_name(&p);
+        if name.ends_with(".safetensors") && !name.starts_with('.') {
+            load(&p)
+                .unwrap_or_else(|e| panic!("{} is not a complete checkpoint: {e}", p.display()));
         }
     }
 }
+
+/// The periodic checkpoints a run directory keeps (`checkpoints/*.safetensors`).
+pub fn periodic_checkpoints(run: &std::path::Path) -> usize {
+    files_under(&run.join("checkpoints"))
+        .iter()
+        .filter(|p| file_name(p).ends_with(".safetensors"))
+        .count()
+}
+
+/// Temporary files (`*.tmp`) left anywhere under `dir`.
+pub fn temporary_files(dir: &std::path::Path) -> Vec<String> {
+    files_under(dir)
+        .iter()
+        .map(|p| file_name(p))
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+/// A small, quick MNIST VAE run: 2000 training images, no IWAE.
+pub const VAE_SMALL: [&str; 9] = [
+    "vae",
+    "train",
+    "--dataset",
+    "mnist",
+    "--train-limit",
+    "2000",
+    "--iwae-k",
+    "0",
+    "--json",
+];
 
 /// A checkpoint's tensors as (name, shape, f32 bits), sorted by name: equal means bit-identical.
 pub fn tensors(p: &std::path::Path) -> Vec<(String, Vec<usize>, Vec<u32>)> {

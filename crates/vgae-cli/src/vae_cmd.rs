@@ -147,14 +147,20 @@ struct Bar {
     label: String,
 }
 
+/// A bar of `len` steps drawn with `template`.
+fn bar(len: usize, template: &str) -> ProgressBar {
+    let b = ProgressBar::new(len as u64);
+    b.set_style(
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    b
+}
+
 impl Progress for Bar {
     fn epoch_start(&mut self, epoch: usize, steps: usize) {
-        let b = ProgressBar::new(steps as u64);
-        b.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        let b = bar(steps, "{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})");
         b.set_prefix(format!("{}epoch {epoch}", self.label));
         self.bar = Some(b);
     }
@@ -184,12 +190,7 @@ impl Progress for Bar {
     }
     fn iwae(&mut self, done: usize, total: usize) {
         let b = self.bar.get_or_insert_with(|| {
-            let b = ProgressBar::new(total as u64);
-            b.set_style(
-                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} images ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
+            let b = bar(total, "{prefix} [{bar:30}] {pos}/{len} images ({elapsed})");
             b.set_prefix(format!("{}IWAE bound", self.label));
             if !std::io::stderr().is_terminal() {
                 eprintln!("{}IWAE bound on {total} test images ...", self.label);

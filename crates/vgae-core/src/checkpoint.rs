@@ -73,10 +73,21 @@ fn check_digests(
 /// model (`vgae eval --verify-only`).
 pub fn verify(path: &Path) -> Result<Verified> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(open(path, &bytes)?.2)
+}
+
+/// Parses a checkpoint's header and tensor table and checks the digests: the tensor views, the metadata and
+/// what the check found.
+fn open<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+) -> Result<(SafeTensors<'a>, HashMap<String, String>, Verified)> {
     let bad = |m: String| Error::msg(format!("{}: not a valid checkpoint: {m}", path.display()));
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
-    check_digests(path, &st, &header.metadata().clone().unwrap_or_default())
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
+    let metadata = header.metadata().clone().unwrap_or_default();
+    let verified = check_digests(path, &st, &metadata)?;
+    Ok((st, metadata, verified))
 }
 
 /// A checkpoint as read back by [`load`].
@@ -197,10 +208,7 @@ pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
 /// [`load`] on bytes already read; `path` appears in errors.
 pub fn from_bytes(path: &Path, bytes: &[u8], device: &Device) -> Result<Checkpoint> {
     let bad = |m: String| Error::msg(format!("{}: not a valid checkpoint: {m}", path.display()));
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(e.to_string()))?;
-    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
-    let metadata = header.metadata().clone().unwrap_or_default();
-    check_digests(path, &st, &metadata)?;
+    let (st, metadata, _) = open(path, bytes)?;
     let mut tensors = HashMap::new();
     for (name, view) in st.tensors() {
         let dt = match view.dtype() {
