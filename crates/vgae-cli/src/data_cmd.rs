@@ -9,22 +9,31 @@ pub enum DataCommand {
     Info(InfoArgs),
     /// Download a dataset from the Hugging Face hub into the local cache and verify it.
     Pull(PullArgs),
-    /// Generate a seeded stochastic-block-model graph as a CSV edge list.
+    /// Generate a seeded stochastic-block-model graph (or a directed one) as a CSV edge list.
     Synth(SynthArgs),
 }
 
 #[derive(Args)]
 pub struct SynthArgs {
-    #[arg(long, default_value_t = 10_000)]
-    pub nodes: usize,
-    /// Average degree.
-    #[arg(long, default_value_t = 10.0)]
-    pub degree: f64,
-    #[arg(long, default_value_t = 10)]
-    pub blocks: usize,
-    /// Probability that an edge stays inside its block.
-    #[arg(long, default_value_t = 0.8)]
-    pub p_in: f64,
+    /// Node count [default: 10000, or 2000 with --directed].
+    #[arg(long)]
+    pub nodes: Option<usize>,
+    /// Average degree [default: 10, or 8 with --directed].
+    #[arg(long)]
+    pub degree: Option<f64>,
+    /// Number of blocks [default: 10, or 8 with --directed].
+    #[arg(long)]
+    pub blocks: Option<usize>,
+    /// Probability that an edge stays inside its block [default: 0.8, or 0.5 with --directed].
+    #[arg(long)]
+    pub p_in: Option<f64>,
+    /// A directed graph: ranked blocks, arcs between blocks pointing up the ranking, arcs inside a block
+    /// reciprocated with probability --reciprocity (train it with `vgae train --directed`).
+    #[arg(long)]
+    pub directed: bool,
+    /// With --directed: probability that an arc inside a block also gets its reverse.
+    #[arg(long, default_value_t = 0.5, requires = "directed")]
+    pub reciprocity: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Output CSV file.
@@ -59,25 +68,49 @@ pub fn run(cmd: DataCommand, g: &Globals) -> anyhow::Result<()> {
     match cmd {
         DataCommand::Info(a) => info(a, g),
         DataCommand::Pull(a) => pull(a, g),
-        DataCommand::Synth(a) => {
-            let cfg = vgae_data::synth::SbmConfig {
-                nodes: a.nodes,
-                degree: a.degree,
-                blocks: a.blocks,
-                p_in: a.p_in,
-            };
-            let graph = vgae_data::synth::sbm(&cfg, &mut vgae_core::rng::RunRng::new(a.seed));
-            vgae_data::synth::write_edgelist(&graph, &a.out)?;
-            println!(
-                "{}: {} nodes, {} edges -> {}",
-                graph.name,
-                graph.num_nodes,
-                graph.edges.len(),
-                a.out.display()
-            );
-            Ok(())
-        }
+        DataCommand::Synth(a) => synth(a),
     }
+}
+
+fn synth(a: SynthArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&a.reciprocity) && a.p_in.is_none_or(|p| (0.0..=1.0).contains(&p)),
+        "--p-in and --reciprocity are probabilities: expected numbers in [0, 1]"
+    );
+    let mut rng = vgae_core::rng::RunRng::new(a.seed);
+    let graph = if a.directed {
+        let d = vgae_data::synth::DirectedSbmConfig::default();
+        let cfg = vgae_data::synth::DirectedSbmConfig {
+            nodes: a.nodes.unwrap_or(d.nodes),
+            degree: a.degree.unwrap_or(d.degree),
+            blocks: a.blocks.unwrap_or(d.blocks),
+            p_in: a.p_in.unwrap_or(d.p_in),
+            reciprocity: a.reciprocity,
+        };
+        vgae_data::synth::directed_sbm(&cfg, &mut rng)
+    } else {
+        let d = vgae_data::synth::SbmConfig::default();
+        let cfg = vgae_data::synth::SbmConfig {
+            nodes: a.nodes.unwrap_or(d.nodes),
+            degree: a.degree.unwrap_or(d.degree),
+            blocks: a.blocks.unwrap_or(d.blocks),
+            p_in: a.p_in.unwrap_or(d.p_in),
+        };
+        vgae_data::synth::sbm(&cfg, &mut rng)
+    };
+    vgae_data::synth::write_edgelist(&graph, &a.out)?;
+    let what = match graph.directed {
+        true => format!("arcs ({} reciprocated)", graph.reciprocal_arcs()),
+        false => "edges".to_string(),
+    };
+    println!(
+        "{}: {} nodes, {} {what} -> {}",
+        graph.name,
+        graph.num_nodes,
+        graph.edges.len(),
+        a.out.display()
+    );
+    Ok(())
 }
 
 fn info(a: InfoArgs, g: &Globals) -> anyhow::Result<()> {
@@ -111,7 +144,10 @@ fn info(a: InfoArgs, g: &Globals) -> anyhow::Result<()> {
     } else {
         println!("dataset            {}", i.name);
         println!("nodes              {}", i.nodes);
-        println!("undirected edges   {}", i.edges);
+        match i.reciprocal_arcs {
+            Some(r) => println!("arcs (directed)    {} ({r} reciprocated)", i.edges),
+            None => println!("undirected edges   {}", i.edges),
+        }
         println!("features           {}", i.features);
         println!("feature nnz        {}", i.feature_nnz);
         println!("classes            {}", i.classes);

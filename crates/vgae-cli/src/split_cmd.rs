@@ -33,6 +33,11 @@ pub struct MakeArgs {
     pub test: f64,
     #[arg(long, value_enum, default_value = "kipf")]
     pub method: Method,
+    /// Directed graphs (--directed): the task the split is for [default: general].
+    #[arg(long, value_enum)]
+    pub task: Option<crate::train_cmd::TaskArg>,
+    #[command(flatten)]
+    pub edge_list: crate::train_cmd::edgelist_args::EdgeListArgs,
     /// Output file (safetensors).
     #[arg(long)]
     pub out: PathBuf,
@@ -45,12 +50,16 @@ pub struct AuditArgs {
     /// Dataset the split was made from.
     #[arg(long)]
     pub dataset: String,
+    #[command(flatten)]
+    pub edge_list: crate::train_cmd::edgelist_args::EdgeListArgs,
 }
 
 pub fn run(cmd: SplitCommand, g: &Globals) -> anyhow::Result<()> {
     match cmd {
         SplitCommand::Make(a) => {
-            let graph = g.source().load_graph(&a.dataset)?;
+            let graph = g
+                .source()
+                .load_graph_with(&a.dataset, &a.edge_list.options())?;
             let cfg = SplitConfig {
                 val_frac: a.val,
                 test_frac: a.test,
@@ -58,6 +67,7 @@ pub fn run(cmd: SplitCommand, g: &Globals) -> anyhow::Result<()> {
                     Method::Kipf => SplitMethod::Kipf,
                     Method::Pyg => SplitMethod::Pyg,
                 },
+                directed: a.task.map(Into::into),
             };
             let mut rng = vgae_core::rng::RunRng::new(a.seed);
             let s = EdgeSplit::new(&graph, &cfg, a.seed, &mut rng)?;
@@ -76,7 +86,9 @@ pub fn run(cmd: SplitCommand, g: &Globals) -> anyhow::Result<()> {
             Ok(())
         }
         SplitCommand::Audit(a) => {
-            let graph = g.source().load_graph(&a.dataset)?;
+            let graph = g
+                .source()
+                .load_graph_with(&a.dataset, &a.edge_list.options())?;
             let s = EdgeSplit::load(&a.split)?;
             match s.audit(&graph) {
                 Ok(()) => {

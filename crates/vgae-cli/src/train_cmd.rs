@@ -11,8 +11,8 @@ use crate::globals::Globals;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
-use vgae_core::graph::{train, GraphRunResult, GraphTrainer, LossKind, ModelKind};
-use vgae_data::{EdgeSplit, Graph};
+use vgae_core::graph::{train, DecoderKind, GraphRunResult, GraphTrainer, LossKind, ModelKind};
+use vgae_data::{DirectedTask, EdgeSplit, Graph};
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
 pub enum ModelArg {
@@ -39,6 +39,46 @@ impl ModelArg {
     /// Whether the encoder has no hidden layer.
     pub fn linear(self) -> bool {
         matches!(self, ModelArg::LinearGae | ModelArg::LinearVgae)
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, Debug)]
+pub enum DecoderArg {
+    /// z_i · z_j, symmetric (the paper's).
+    InnerProduct,
+    /// s_i · t_j on the embedding's two halves (directed graphs).
+    SourceTarget,
+    /// m_j − λ log(‖x_i − x_j‖² + 0.01), the last coordinate being the mass (directed graphs).
+    Gravity,
+}
+
+impl From<DecoderArg> for DecoderKind {
+    fn from(d: DecoderArg) -> Self {
+        match d {
+            DecoderArg::InnerProduct => DecoderKind::InnerProduct,
+            DecoderArg::SourceTarget => DecoderKind::SourceTarget,
+            DecoderArg::Gravity => DecoderKind::Gravity,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, Debug)]
+pub enum TaskArg {
+    /// Random held-out arcs against random ordered non-arcs.
+    General,
+    /// Held-out unidirectional arcs against their reverses.
+    Biased,
+    /// One direction of each pair linked both ways against reversed unidirectional arcs.
+    Bidirectional,
+}
+
+impl From<TaskArg> for DirectedTask {
+    fn from(t: TaskArg) -> Self {
+        match t {
+            TaskArg::General => DirectedTask::General,
+            TaskArg::Biased => DirectedTask::Biased,
+            TaskArg::Bidirectional => DirectedTask::Bidirectional,
+        }
     }
 }
 
@@ -104,7 +144,7 @@ pub fn load_dataset(
         let graph = g.source().load_graph(dataset)?;
         anyhow::ensure!(
             !el.given(),
-            "--header / --delimiter / --node-features apply to edge-list files, not to '{dataset}'"
+            "--header / --delimiter / --node-features / --directed apply to edge-list files, not to '{dataset}'"
         );
         return Ok((graph, None));
     }
@@ -140,6 +180,13 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
     }
     let split = match &a.split {
         Some(p) => EdgeSplit::load(p)?,
+        // A directed task holds out a share of its own pool (unidirectional arcs, pairs linked both
+        // ways): counted once the split is made.
+        None if graph.directed => {
+            let s = train::make_split(&graph, &cfg)?;
+            args::check_held_out(graph.edges.len(), s.val_pos.len(), s.test_pos.len(), false)?;
+            s
+        }
         None => {
             let e = graph.edges.len() as f64;
             let (v, t) = (cfg.split.val_frac, cfg.split.test_frac);

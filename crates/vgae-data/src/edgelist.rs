@@ -24,6 +24,9 @@ pub struct EdgeListOptions {
     /// The field delimiter; `None` detects it (see [`Delimiter::detect`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<Delimiter>,
+    /// Keep each row's orientation: `source,target` is the arc source → target ([`Graph::directed`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub directed: bool,
 }
 
 /// One data row: its 1-based line number and trimmed, non-empty fields.
@@ -173,7 +176,12 @@ pub fn parse_with_format(
         let (u, v) = (intern(&f[0]), intern(&f[1]));
         pairs.push((u, v));
         if weighted && u != v {
-            let prev = *weights.entry([u.min(v), u.max(v)]).or_insert(w);
+            let key = if opts.directed {
+                [u, v]
+            } else {
+                [u.min(v), u.max(v)]
+            };
+            let prev = *weights.entry(key).or_insert(w);
             differing += (prev != w) as usize;
         }
     }
@@ -189,7 +197,10 @@ pub fn parse_with_format(
         IdType::String
     };
     let num_nodes = order.len();
-    let (edges, self_loops_dropped) = Graph::canonical_edges(pairs);
+    let (edges, self_loops_dropped) = match opts.directed {
+        true => Graph::canonical_arcs(pairs),
+        false => Graph::canonical_edges(pairs),
+    };
     let features = match &opts.features {
         Some(fp) => Some(load_features(fp, &ids, num_nodes)?),
         None => None,
@@ -199,9 +210,11 @@ pub fn parse_with_format(
         .and_then(|s| s.to_str())
         .unwrap_or("edgelist")
         .to_string();
-    let mut g = Graph::from_edges(num_nodes, &edges)?
-        .with_name(name)
-        .with_node_ids(order)?;
+    let built = match opts.directed {
+        true => Graph::from_arcs(num_nodes, &edges)?,
+        false => Graph::from_edges(num_nodes, &edges)?,
+    };
+    let mut g = built.with_name(name).with_node_ids(order)?;
     g.self_loops_dropped = self_loops_dropped;
     g.features = features;
     if weighted {

@@ -93,15 +93,19 @@ impl CsrMatrix {
     }
 }
 
-/// A graph for link prediction: nodes `0..num_nodes`, undirected edges stored once with `u < v`.
+/// A graph for link prediction: nodes `0..num_nodes`, undirected edges stored once with `u < v`, or, for a
+/// directed graph, arcs `u → v` stored as `[u, v]` in either order.
 #[derive(Debug, Clone)]
 pub struct Graph {
     /// Dataset name (e.g. "cora", an edge-list file's stem); recorded in splits and checkpoints.
     pub name: String,
     /// Nodes are `0..num_nodes`; isolated nodes count.
     pub num_nodes: usize,
-    /// Undirected edges, `u < v`, sorted, no duplicates, no self-loops.
+    /// Undirected edges, `u < v`, sorted, no duplicates, no self-loops; for a directed graph the arcs
+    /// `[source, target]`, sorted, no duplicates, no self-loops (`[u, v]` and `[v, u]` are two arcs).
     pub edges: Vec<[u32; 2]>,
+    /// `edges` are arcs: the encoder propagates along them and the decoder scores ordered pairs.
+    pub directed: bool,
     /// Node features `[num_nodes, d]`, if the dataset has them.
     pub features: Option<CsrMatrix>,
     /// Class label per node, `None` where the dataset gives none.
@@ -126,8 +130,15 @@ pub struct GraphInfo {
     pub name: String,
     /// Node count.
     pub nodes: usize,
-    /// Undirected edge count (each edge once).
+    /// Undirected edge count (each edge once), or the arc count of a directed graph.
     pub edges: usize,
+    /// [`Graph::directed`]; omitted from JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub directed: bool,
+    /// Directed graphs: arcs whose reverse is also an arc (counted once per arc, so a reciprocated pair
+    /// counts 2); omitted for undirected graphs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reciprocal_arcs: Option<usize>,
     /// Feature dimension, 0 if featureless.
     pub features: usize,
     /// Stored non-zero feature entries.
@@ -166,6 +177,36 @@ impl Graph {
         e.sort_unstable();
         e.dedup();
         (e, loops)
+    }
+
+    /// Builds the sorted, deduplicated arc list from (source, target) pairs, orientation kept; returns it and
+    /// the number of self-loops dropped.
+    ///
+    /// ```
+    /// use vgae_data::Graph;
+    /// let (arcs, loops) = Graph::canonical_arcs([(2, 0), (0, 2), (2, 0), (1, 1)]);
+    /// assert_eq!((arcs, loops), (vec![[0, 2], [2, 0]], 1));
+    /// ```
+    pub fn canonical_arcs(pairs: impl IntoIterator<Item = (u32, u32)>) -> (Vec<[u32; 2]>, usize) {
+        let mut loops = 0;
+        let mut e: Vec<[u32; 2]> = pairs
+            .into_iter()
+            .filter_map(|(u, v)| {
+                loops += (u == v) as usize;
+                (u != v).then_some([u, v])
+            })
+            .collect();
+        e.sort_unstable();
+        e.dedup();
+        (e, loops)
+    }
+
+    /// Directed graphs: the number of arcs whose reverse is also an arc (a reciprocated pair counts twice).
+    pub fn reciprocal_arcs(&self) -> usize {
+        self.edges
+            .iter()
+            .filter(|&&[u, v]| self.edges.binary_search(&[v, u]).is_ok())
+            .count()
     }
 
     /// Sorted adjacency lists (both directions) in CSR form: `(indptr [n + 1], neighbours)`.
@@ -219,8 +260,8 @@ impl Graph {
         d
     }
 
-    /// A short hash of the node count, edge list, feature shape and (only when set) edge weights and node
-    /// ids: ties splits and checkpoints to their graph. A graph without weights and ids hashes as it always
+    /// A short hash of the node count, edge list, feature shape and (only when set) edge weights, direction
+    /// and node ids: ties splits and checkpoints to their graph. A graph without weights and ids hashes as it always
     /// has, so saved splits and checkpoints keep matching.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
@@ -240,6 +281,9 @@ impl Graph {
             for x in w {
                 h.update(x.to_le_bytes());
             }
+        }
+        if self.directed {
+            h.update(b"directed");
         }
         if let Some(ids) = &self.node_ids {
             h.update(b"node_ids");
@@ -263,6 +307,8 @@ impl Graph {
             name: self.name.clone(),
             nodes: self.num_nodes,
             edges: self.edges.len(),
+            directed: self.directed,
+            reciprocal_arcs: self.directed.then(|| self.reciprocal_arcs()),
             features: self.num_features(),
             feature_nnz: self.features.as_ref().map_or(0, |f| f.nnz()),
             classes: self.num_classes,

@@ -26,6 +26,25 @@ impl Graph {
     /// assert_eq!(e.to_string(), "graph: edge 1 is (1, 7) but the graph has 3 nodes");
     /// ```
     pub fn from_edges(num_nodes: usize, pairs: &[[u32; 2]]) -> Result<Graph> {
+        Graph::from_pairs(num_nodes, pairs, false)
+    }
+
+    /// A directed graph on nodes `0..num_nodes` from `[source, target]` arcs: self-loops dropped (counted),
+    /// repeats merged, orientation kept. Fails like [`Graph::from_edges`].
+    ///
+    /// ```
+    /// use vgae_data::Graph;
+    ///
+    /// let g = Graph::from_arcs(3, &[[1, 0], [0, 1], [2, 1], [2, 1]]).unwrap();
+    /// assert!(g.directed);
+    /// assert_eq!(g.edges, vec![[0, 1], [1, 0], [2, 1]]);
+    /// assert_eq!(g.reciprocal_arcs(), 2);
+    /// ```
+    pub fn from_arcs(num_nodes: usize, pairs: &[[u32; 2]]) -> Result<Graph> {
+        Graph::from_pairs(num_nodes, pairs, true)
+    }
+
+    fn from_pairs(num_nodes: usize, pairs: &[[u32; 2]], directed: bool) -> Result<Graph> {
         if num_nodes == 0 {
             return Err(err("num_nodes is 0: a graph needs at least one node".into()));
         }
@@ -38,12 +57,16 @@ impl Graph {
                 "edge {i} is ({u}, {v}) but the graph has {num_nodes} nodes"
             )));
         }
-        let (edges, self_loops_dropped) =
-            Graph::canonical_edges(pairs.iter().map(|&[u, v]| (u, v)));
+        let pairs = pairs.iter().map(|&[u, v]| (u, v));
+        let (edges, self_loops_dropped) = match directed {
+            true => Graph::canonical_arcs(pairs),
+            false => Graph::canonical_edges(pairs),
+        };
         Ok(Graph {
             name: "graph".into(),
             num_nodes,
             edges,
+            directed,
             features: None,
             labels: None,
             num_classes: 0,
@@ -225,7 +248,7 @@ impl Graph {
         Ok(self)
     }
 
-    /// Sets one weight per canonical edge, aligned with `edges` (sorted `u < v` order, as built). Fails
+    /// Sets one weight per canonical edge (or arc), aligned with `edges` (sorted order, as built). Fails
     /// unless the count matches and every weight is finite and `> 0`. Weights enter `fingerprint()`.
     pub fn with_edge_weights(mut self, weights: Vec<f32>) -> Result<Graph> {
         if weights.len() != self.edges.len() {

@@ -2,6 +2,7 @@
 
 #![warn(missing_docs)]
 
+pub mod directed_split;
 pub mod edgelist;
 pub mod edgelist_format;
 pub mod error;
@@ -21,8 +22,10 @@ pub mod planetoid;
 pub mod planetoid_split;
 pub mod source;
 pub mod split;
+mod split_file;
 pub mod synth;
 
+pub use directed_split::DirectedTask;
 pub use error::{DataError, Result};
 pub use graph::{CsrMatrix, Graph, GraphInfo};
 pub use split::{EdgeSplit, SplitConfig};

@@ -11,6 +11,16 @@ pub fn pair_key(u: u32, v: u32) -> u64 {
     ((a as u64) << 32) | b as u64
 }
 
+/// The key of the ordered pair (arc) u → v.
+pub fn arc_key(u: u32, v: u32) -> u64 {
+    ((u as u64) << 32) | v as u64
+}
+
+/// The set of `arcs`, orientation kept (keys of [`arc_key`]).
+pub fn arc_set(arcs: &[[u32; 2]]) -> PairSet {
+    arcs.iter().map(|&[u, v]| arc_key(u, v)).collect()
+}
+
 /// splitmix64's finaliser: every output bit depends on every input bit, so the table's low-bit buckets
 /// spread well.
 #[derive(Default)]

@@ -181,6 +181,7 @@ pub fn from_bytes(name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<Graph> {
         name: name.to_string(),
         num_nodes,
         edges,
+        directed: false,
         features: Some(features),
         labels: Some(node_labels),
         num_classes,

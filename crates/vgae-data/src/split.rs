@@ -8,15 +8,11 @@ use crate::error::{DataError, Result};
 use crate::graph::Graph;
 use rand::seq::SliceRandom;
 use rand::Rng;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::path::Path;
 
 pub use crate::fsio::atomic_write;
-
-/// The `format` metadata value of split files this version writes and accepts.
-pub const FORMAT: &str = "vgae-split/1";
+pub use crate::split_file::FORMAT;
 
 /// How held-out edges and negatives are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,8 +31,12 @@ pub struct SplitConfig {
     pub val_frac: f64,
     /// Fraction of edges held out for test (rounded down), in `[0, 1)`; `val_frac + test_frac < 1`.
     pub test_frac: f64,
-    /// Which reference implementation's order of draws to follow.
+    /// Which reference implementation's order of draws to follow (undirected graphs).
     pub method: SplitMethod,
+    /// Directed graphs: which of the gravity paper's tasks the split is for (`None`: task 1, general).
+    /// Omitted from undirected splits' files, which read as they always have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directed: Option<DirectedTask>,
 }
 
 impl Default for SplitConfig {
@@ -45,11 +45,13 @@ impl Default for SplitConfig {
             val_frac: 0.05,
             test_frac: 0.10,
             method: SplitMethod::Kipf,
+            directed: None,
         }
     }
 }
 
-/// A link-prediction split. Every pair is stored as `[u, v]` with `u < v`.
+/// A link-prediction split. Every pair is stored as `[u, v]` with `u < v`, or, for a directed graph, as the
+/// arc `[source, target]` (see [`crate::directed_split`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EdgeSplit {
     /// Name of the graph it was made from.
@@ -74,7 +76,8 @@ pub struct EdgeSplit {
     pub test_neg: Vec<[u32; 2]>,
 }
 
-use crate::pairset::{pair_key as key, pair_set, PairSet};
+use crate::directed_split::{self, DirectedTask};
+use crate::pairset::{arc_key, arc_set, pair_key as key, pair_set, PairSet};
 
 /// Draws `k` distinct non-edges `u < v` that are not in `taken`, adding them to it.
 fn sample_negatives<R: Rng>(n: usize, k: usize, taken: &mut PairSet, rng: &mut R) -> Vec<[u32; 2]> {
@@ -116,6 +119,33 @@ impl EdgeSplit {
             return Err(DataError::Other(format!(
                 "split fractions val {} + test {} must be in [0, 1) and sum below 1",
                 cfg.val_frac, cfg.test_frac
+            )));
+        }
+        if g.directed {
+            let task = cfg.directed.unwrap_or_default();
+            let (train_pos, [val_pos, val_neg, test_pos, test_neg]) =
+                directed_split::split(g, cfg, task, rng)?;
+            return Ok(EdgeSplit {
+                dataset: g.name.clone(),
+                fingerprint: g.fingerprint(),
+                num_nodes: g.num_nodes,
+                seed,
+                config: SplitConfig {
+                    directed: Some(task),
+                    ..cfg.clone()
+                },
+                train_pos,
+                val_pos,
+                val_neg,
+                test_pos,
+                test_neg,
+            });
+        }
+        if let Some(task) = cfg.directed {
+            return Err(DataError::Other(format!(
+                "the {} task is for directed graphs, and '{}' is undirected (read it with --directed)",
+                task.name(),
+                g.name
             )));
         }
         let n_val = (e as f64 * cfg.val_frac).floor() as usize;
@@ -166,7 +196,7 @@ impl EdgeSplit {
         })
     }
 
-    fn parts(&self) -> [(&'static str, &Vec<[u32; 2]>); 5] {
+    pub(crate) fn parts(&self) -> [(&'static str, &Vec<[u32; 2]>); 5] {
         [
             ("train_pos", &self.train_pos),
             ("val_pos", &self.val_pos),
@@ -174,115 +204,6 @@ impl EdgeSplit {
             ("test_pos", &self.test_pos),
             ("test_neg", &self.test_neg),
         ]
-    }
-
-    /// Saves as safetensors: int64 `[k, 2]` tensors plus metadata (dataset fingerprint, seed, fractions).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let bufs: Vec<(&str, Vec<u8>, usize)> = self
-            .parts()
-            .iter()
-            .map(|(name, v)| {
-                let bytes = v
-                    .iter()
-                    .flat_map(|p| p.iter().flat_map(|&x| (x as i64).to_le_bytes()))
-                    .collect();
-                (*name, bytes, v.len())
-            })
-            .collect();
-        let views = bufs
-            .iter()
-            .map(|(name, b, k)| {
-                Ok((
-                    name.to_string(),
-                    TensorView::new(Dtype::I64, vec![*k, 2], b)
-                        .map_err(|e| DataError::Other(e.to_string()))?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let meta: HashMap<String, String> = [
-            ("format", FORMAT.to_string()),
-            ("dataset", self.dataset.clone()),
-            ("fingerprint", self.fingerprint.clone()),
-            ("num_nodes", self.num_nodes.to_string()),
-            ("seed", self.seed.to_string()),
-            ("config", serde_json::to_string(&self.config).unwrap()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let bytes = safetensors::tensor::serialize(views, Some(meta))
-            .map_err(|e| DataError::invalid(path, e.to_string()))?;
-        atomic_write(path, &bytes)
-    }
-
-    /// Reads a split saved by [`EdgeSplit::save`].
-    pub fn load(path: &Path) -> Result<EdgeSplit> {
-        let bytes = crate::error::read_file(path)?;
-        Self::from_bytes(path, &bytes)
-    }
-
-    /// Parses a split file's bytes, checking its format tag, metadata, tensor shapes and that every pair
-    /// lies inside `0..num_nodes`; `path` only names the file in errors.
-    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<EdgeSplit> {
-        let bad = |m: String| DataError::invalid(path, m);
-        let (_, header) = SafeTensors::read_metadata(bytes)
-            .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let st = SafeTensors::deserialize(bytes)
-            .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let meta = header.metadata().clone().unwrap_or_default();
-        let field = |k: &str| {
-            meta.get(k)
-                .cloned()
-                .ok_or_else(|| bad(format!("metadata has no '{k}': not a vgae split file")))
-        };
-        let format = field("format")?;
-        if format != FORMAT {
-            return Err(bad(format!("split format '{format}', expected '{FORMAT}'")));
-        }
-        let num = |k: &str| -> Result<u64> {
-            field(k)?
-                .parse()
-                .map_err(|_| bad(format!("metadata '{k}' is not a number")))
-        };
-        let num_nodes = num("num_nodes")? as usize;
-        let pairs = |name: &str| -> Result<Vec<[u32; 2]>> {
-            let t = st
-                .tensor(name)
-                .map_err(|_| bad(format!("missing tensor '{name}'")))?;
-            if t.dtype() != Dtype::I64 || t.shape().len() != 2 || t.shape()[1] != 2 {
-                return Err(bad(format!(
-                    "tensor '{name}' is {:?} {:?}, expected I64 [k, 2]",
-                    t.dtype(),
-                    t.shape()
-                )));
-            }
-            t.data()
-                .chunks_exact(16)
-                .map(|c| {
-                    let a = i64::from_le_bytes(c[..8].try_into().unwrap());
-                    let b = i64::from_le_bytes(c[8..].try_into().unwrap());
-                    if a < 0 || b < 0 || a as usize >= num_nodes || b as usize >= num_nodes {
-                        return Err(bad(format!(
-                            "tensor '{name}' holds pair ({a}, {b}) outside 0..{num_nodes}"
-                        )));
-                    }
-                    Ok([a as u32, b as u32])
-                })
-                .collect()
-        };
-        Ok(EdgeSplit {
-            dataset: field("dataset")?,
-            fingerprint: field("fingerprint")?,
-            num_nodes,
-            seed: num("seed")?,
-            config: serde_json::from_str(&field("config")?)
-                .map_err(|e| bad(format!("metadata 'config': {e}")))?,
-            train_pos: pairs("train_pos")?,
-            val_pos: pairs("val_pos")?,
-            val_neg: pairs("val_neg")?,
-            test_pos: pairs("test_pos")?,
-            test_neg: pairs("test_neg")?,
-        })
     }
 
     /// A short hash of the split's pairs, recorded in checkpoints.
@@ -328,7 +249,23 @@ impl EdgeSplit {
                 g.num_nodes
             ));
         }
-        let edges = pair_set(&g.edges);
+        if g.directed != self.config.directed.is_some() {
+            return Err(format!(
+                "the split is for a {} graph, '{}' is {}",
+                if g.directed { "undirected" } else { "directed" },
+                g.name,
+                if g.directed { "directed" } else { "undirected" }
+            ));
+        }
+        // Arcs are ordered pairs in a directed graph, unordered edges otherwise.
+        let key = |a, b| match g.directed {
+            true => arc_key(a, b),
+            false => key(a, b),
+        };
+        let edges = match g.directed {
+            true => arc_set(&g.edges),
+            false => pair_set(&g.edges),
+        };
         let mut seen: HashMap<u64, &str> = HashMap::new();
         for (name, v) in self.parts() {
             for &[a, b] in v {
@@ -362,6 +299,18 @@ impl EdgeSplit {
                 g.edges.len()
             ));
         }
+        if self.val_neg.len() != self.val_pos.len() || self.test_neg.len() != self.test_pos.len() {
+            return Err(format!(
+                "negatives ({} val, {} test) do not match positives ({} val, {} test)",
+                self.val_neg.len(),
+                self.test_neg.len(),
+                self.val_pos.len(),
+                self.test_pos.len()
+            ));
+        }
+        if let Some(task) = self.config.directed {
+            return directed_split::audit(self, g, task);
+        }
         let e = g.edges.len() as f64;
         let want_val = (e * self.config.val_frac).floor() as usize;
         let want_test = (e * self.config.test_frac).floor() as usize;
@@ -372,15 +321,6 @@ impl EdgeSplit {
                 self.test_pos.len(),
                 self.config.val_frac,
                 self.config.test_frac
-            ));
-        }
-        if self.val_neg.len() != self.val_pos.len() || self.test_neg.len() != self.test_pos.len() {
-            return Err(format!(
-                "negatives ({} val, {} test) do not match positives ({} val, {} test)",
-                self.val_neg.len(),
-                self.test_neg.len(),
-                self.val_pos.len(),
-                self.test_pos.len()
             ));
         }
         Ok(())

@@ -47,6 +47,7 @@ fn random_graph(n: u32, m: usize, seed: u64) -> Graph {
         name: format!("random-{seed}"),
         num_nodes: n as usize,
         edges,
+        directed: false,
         features: None,
         labels: None,
         num_classes: 0,

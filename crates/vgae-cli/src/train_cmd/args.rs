@@ -2,7 +2,7 @@
 //! and the message gives the valid range; negative numbers parse (and are then refused by their range).
 
 use super::edgelist_args::EdgeListArgs;
-use super::{FeaturesArg, LossArg, ModelArg};
+use super::{DecoderArg, FeaturesArg, LossArg, ModelArg, TaskArg};
 use clap::Args;
 use std::path::PathBuf;
 use vgae_core::graph::GraphTrainConfig;
@@ -55,6 +55,9 @@ fn dropout(s: &str) -> Result<f32, String> {
 fn frac(s: &str) -> Result<f64, String> {
     float_in(s, |v| v > 0.0 && v < 1.0, "(0, 1)")
 }
+fn lambda(s: &str) -> Result<f64, String> {
+    float_in(s, |v| v > 0.0 && v <= 100.0, "(0, 100]")
+}
 fn seed(s: &str) -> Result<u64, String> {
     s.trim().parse::<u64>().map_err(|_| {
         format!(
@@ -100,6 +103,19 @@ pub struct TrainArgs {
     /// targets; independent of --weighted).
     #[arg(long)]
     pub soft_targets: bool,
+    /// The edge decoder; gravity and source-target are asymmetric, for directed graphs (--directed).
+    #[arg(long, value_enum, default_value = "inner-product")]
+    pub decoder: DecoderArg,
+    /// λ of the gravity decoder, the weight of its distance term, in (0, 100].
+    #[arg(long, default_value = "1", value_parser = lambda, allow_negative_numbers = true)]
+    pub gravity_lambda: f64,
+    /// The gravity decoder scales positions to unit length.
+    #[arg(long)]
+    pub gravity_normalize: bool,
+    /// Directed graphs: the link-prediction task the split is drawn for (Salha et al. 2019, Section 4.1)
+    /// [default: general].
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
     /// Embedding size (1..=4096).
     #[arg(long, default_value = "16", value_parser = latent, allow_negative_numbers = true)]
     pub latent: usize,
@@ -162,6 +178,10 @@ impl TrainArgs {
             s.val_frac + s.test_frac
         );
         anyhow::ensure!(
+            self.task.is_none() || self.edge_list.directed,
+            "--task is for directed graphs: read the edge list with --directed"
+        );
+        anyhow::ensure!(
             self.split.is_none() || (self.val_frac.is_none() && self.test_frac.is_none()),
             "--val-frac / --test-frac do not apply with --split (the split file fixes its own held-out sets)"
         );
@@ -174,6 +194,7 @@ impl TrainArgs {
         SplitConfig {
             val_frac: self.val_frac.unwrap_or(d.val_frac),
             test_frac: self.test_frac.unwrap_or(d.test_frac),
+            directed: self.task.map(Into::into),
             ..d
         }
     }
@@ -202,6 +223,9 @@ impl TrainArgs {
             },
             weighted: self.weighted,
             soft_targets: self.soft_targets,
+            decoder: self.decoder.into(),
+            gravity_lambda: self.gravity_lambda,
+            gravity_normalize: self.gravity_normalize,
             ..GraphTrainConfig::default()
         }
     }

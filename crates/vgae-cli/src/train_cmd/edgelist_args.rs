@@ -20,6 +20,10 @@ pub struct EdgeListArgs {
     /// Node-feature file for an edge-list graph: `id,f1,f2,...` per row, with the edge list's ids.
     #[arg(long, value_name = "FILE")]
     pub node_features: Option<PathBuf>,
+    /// Edge lists: each row `source,target` is the arc source → target (a directed graph: the encoder
+    /// propagates along arcs, splits hold out arcs; pair with --decoder gravity or source-target).
+    #[arg(long)]
+    pub directed: bool,
 }
 
 impl EdgeListArgs {
@@ -32,12 +36,16 @@ impl EdgeListArgs {
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
             header: self.header,
             delimiter: self.delimiter,
+            directed: self.directed,
         }
     }
 
     /// True when any flag differs from its default.
     pub fn given(&self) -> bool {
-        self.header != HeaderMode::Auto || self.delimiter.is_some() || self.node_features.is_some()
+        self.header != HeaderMode::Auto
+            || self.delimiter.is_some()
+            || self.node_features.is_some()
+            || self.directed
     }
 }
 

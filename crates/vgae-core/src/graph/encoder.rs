@@ -1,6 +1,8 @@
 //! What an encoder sees and returns, and the [`Encoder`] trait any node encoder implements.
 
-use super::norm::{normalized_adjacency, weighted_normalized_adjacency};
+use super::norm::{
+    normalized_adjacency, out_degree_normalized_adjacency, weighted_normalized_adjacency,
+};
 use super::sparse::SparseMatrix;
 use crate::rng::RunRng;
 use crate::{Error, Result};
@@ -10,7 +12,7 @@ use vgae_data::Graph;
 
 /// The encoder's view of a graph: the propagation matrix of the *training* edges and the node features.
 pub struct GraphInput {
-    /// Â = D^-1/2 (A_train + I) D^-1/2, `[n_nodes, n_nodes]`.
+    /// Â = D^-1/2 (A_train + I) D^-1/2, or D_out^-1 (A_train + I) for a directed graph, `[n_nodes, n_nodes]`.
     pub adj: Arc<SparseMatrix>,
     /// Sparse node features `[n_nodes, n_features]`, when the graph has them.
     pub features: Option<Arc<SparseMatrix>>,
@@ -38,7 +40,8 @@ pub fn train_edge_weights(graph: &Graph, train_edges: &[[u32; 2]]) -> Result<Vec
 }
 
 impl GraphInput {
-    /// Builds Â from `train_edges` (never the held-out ones) and takes `graph`'s features.
+    /// Builds Â from `train_edges` (never the held-out ones; arcs of a directed graph) and takes `graph`'s
+    /// features.
     /// Fails on a non-finite feature value, naming the row.
     pub fn new(graph: &Graph, train_edges: &[[u32; 2]]) -> Result<Self> {
         let n = graph.num_nodes;
@@ -55,8 +58,12 @@ impl GraphInput {
             }
             None => None,
         };
+        let adj = match graph.directed {
+            true => out_degree_normalized_adjacency(n, train_edges, None),
+            false => normalized_adjacency(n, train_edges),
+        };
         Ok(GraphInput {
-            adj: SparseMatrix::new(normalized_adjacency(n, train_edges)),
+            adj: SparseMatrix::new(adj),
             features,
             num_nodes: n,
         })
@@ -67,11 +74,10 @@ impl GraphInput {
     pub fn weighted(graph: &Graph, train_edges: &[[u32; 2]]) -> Result<Self> {
         let weights = train_edge_weights(graph, train_edges)?;
         let mut input = GraphInput::new(graph, train_edges)?;
-        input.adj = SparseMatrix::new(weighted_normalized_adjacency(
-            graph.num_nodes,
-            train_edges,
-            &weights,
-        ));
+        input.adj = SparseMatrix::new(match graph.directed {
+            true => out_degree_normalized_adjacency(graph.num_nodes, train_edges, Some(&weights)),
+            false => weighted_normalized_adjacency(graph.num_nodes, train_edges, &weights),
+        });
         Ok(input)
     }
 

@@ -33,8 +33,14 @@ pub struct DenseWeights {
 impl DenseWeights {
     /// The weights for `n` nodes and `train_edges` undirected training edges.
     pub fn new(n: usize, train_edges: usize) -> Self {
+        Self::from_nonzeros(n, 2 * train_edges)
+    }
+
+    /// The weights for `n` nodes and `s` off-diagonal non-zeros of A_train (the arc count of a directed
+    /// graph, as the gravity paper's code counts them).
+    pub fn from_nonzeros(n: usize, s: usize) -> Self {
         let nn = (n as f64) * (n as f64);
-        let s = 2.0 * train_edges as f64;
+        let s = s as f64;
         DenseWeights {
             n,
             pos_weight: (nn - s) / s,
@@ -155,6 +161,9 @@ pub enum ReconLoss {
         sampler: NegativeSampler,
         /// Soft targets per positive ([`ReconLoss::with_soft_targets`]); `None`: binary.
         targets: Option<Vec<f32>>,
+        /// Negatives drawn per positive each step: 2 for undirected edges (PyG's positives hold both
+        /// directions), 1 for arcs.
+        negatives_per_positive: usize,
     },
 }
 
@@ -184,8 +193,50 @@ impl ReconLoss {
                 positives: train_edges.to_vec(),
                 sampler: NegativeSampler::new(num_nodes, train_edges)?,
                 targets: None,
+                negatives_per_positive: 2,
             },
         })
+    }
+
+    /// The loss `kind` for a directed graph trained on `arcs` (each once): the dense loss's positives are
+    /// the arcs and the diagonal, the sampled loss draws as many ordered non-arcs as there are arcs.
+    pub fn directed(
+        kind: LossKind,
+        num_nodes: usize,
+        arcs: &[[u32; 2]],
+        block: usize,
+    ) -> crate::Result<Self> {
+        Ok(match kind {
+            LossKind::Dense => {
+                let mut positives = arcs.to_vec();
+                positives.extend((0..num_nodes as u32).map(|i| [i, i]));
+                ReconLoss::Dense {
+                    positives,
+                    weights: DenseWeights::from_nonzeros(num_nodes, arcs.len()),
+                    block,
+                    targets: None,
+                }
+            }
+            LossKind::Sampled => ReconLoss::Sampled {
+                positives: arcs.to_vec(),
+                sampler: NegativeSampler::directed(num_nodes, arcs)?,
+                targets: None,
+                negatives_per_positive: 1,
+            },
+        })
+    }
+
+    /// [`ReconLoss::new`] or, for a directed graph, [`ReconLoss::directed`].
+    pub fn for_graph(
+        kind: LossKind,
+        graph: &vgae_data::Graph,
+        train: &[[u32; 2]],
+        block: usize,
+    ) -> crate::Result<Self> {
+        match graph.directed {
+            true => Self::directed(kind, graph.num_nodes, train, block),
+            false => Self::new(kind, graph.num_nodes, train, block),
+        }
     }
 
     /// Uses the training edges' weights (one per edge, in the order given to [`ReconLoss::new`]), divided
@@ -203,14 +254,22 @@ impl ReconLoss {
             ReconLoss::Dense {
                 positives, targets, ..
             } => {
-                let edges = t.len();
-                if positives.len() < 2 * edges {
-                    return Err(crate::Error::msg(
-                        "soft targets: one weight per training edge",
-                    ));
-                }
-                // Both directions of each edge, then the diagonal.
-                let mut all: Vec<f32> = t.iter().flat_map(|&w| [w, w]).collect();
+                // Both directions of each edge (one per arc), then the diagonal, which ends with
+                // node n − 1's pair.
+                let n = positives.last().map_or(0, |p| p[0] as usize + 1);
+                let per_edge = match positives.len().checked_sub(n) {
+                    Some(k) if k == 2 * t.len() => 2,
+                    Some(k) if k == t.len() => 1,
+                    _ => {
+                        return Err(crate::Error::msg(
+                            "soft targets: one weight per training edge",
+                        ))
+                    }
+                };
+                let mut all: Vec<f32> = t
+                    .iter()
+                    .flat_map(|&w| std::iter::repeat_n(w, per_edge))
+                    .collect();
                 all.resize(positives.len(), 1.0);
                 *targets = Some(all);
             }
@@ -253,9 +312,9 @@ impl ReconLoss {
                 positives,
                 sampler,
                 targets,
+                negatives_per_positive,
             } => {
-                // Both directions' worth of negatives, as PyG's train_pos_edge_index holds both directions.
-                let neg = sampler.sample(2 * positives.len(), rng);
+                let neg = sampler.sample(negatives_per_positive * positives.len(), rng);
                 sampled_soft_recon_loss_with(decoder, z, positives, targets.as_deref(), &neg)
             }
         }

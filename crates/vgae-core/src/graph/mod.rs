@@ -2,7 +2,9 @@
 //! your own), a [`Decoder`] ([`InnerProduct`]), the models [`GraphAutoencoder`] and
 //! [`VariationalGraphAutoencoder`] generic over both, their losses ([`ReconLoss`], [`loss::kl_loss`]), a
 //! [`NegativeSampler`], and the [`LinkTrainer`] that fits any [`LinkModel`] with checkpoints and resume.
-//! [`GraphTrainer`] is the paper's configuration of all of it, as the `vgae` command runs it.
+//! [`GraphTrainer`] is the paper's configuration of all of it, as the `vgae` command runs it. Directed graphs
+//! ([`vgae_data::Graph::directed`]) get the out-degree-normalised Â and the asymmetric [`SourceTarget`] and
+//! [`Gravity`] decoders.
 
 pub mod adversarial;
 pub mod all_pairs_softplus;
@@ -11,6 +13,8 @@ mod all_pairs_softplus_avx512;
 #[cfg(feature = "cuda")]
 mod cuda;
 pub mod decoder;
+pub mod decoder_kind;
+pub mod directed_decoder;
 pub mod encoder;
 pub mod gcn;
 pub mod loss;
@@ -24,10 +28,13 @@ pub mod resume;
 pub mod run;
 pub mod sparse;
 pub mod train;
+pub mod train_config;
 pub mod trainer;
 
 pub use adversarial::{AdversarialRegulariser, Arga, Argva, Discriminator, DiscriminatorConfig};
 pub use decoder::{Decoder, InnerProduct, InnerProductDecoder};
+pub use decoder_kind::{AnyDecoder, DecoderKind};
+pub use directed_decoder::{Gravity, SourceTarget};
 pub use encoder::{Encoded, Encoder, GraphInput};
 pub use gcn::{GcnConfig, GcnEncoder};
 pub use loss::ReconLoss;

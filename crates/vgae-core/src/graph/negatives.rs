@@ -3,13 +3,14 @@
 use crate::rng::RunRng;
 use crate::{Error, Result};
 use rand::Rng;
-use vgae_data::pairset::{pair_key, pair_set, PairSet};
+use vgae_data::pairset::{arc_key, arc_set, pair_key, pair_set, PairSet};
 
 /// Draws node pairs uniformly, rejecting self-loops and the pairs it was told to exclude (the training
 /// edges), as PyG's `negative_sampling` does for the training loss.
 pub struct NegativeSampler {
     num_nodes: u32,
     exclude: PairSet,
+    directed: bool,
 }
 
 impl NegativeSampler {
@@ -37,6 +38,25 @@ impl NegativeSampler {
         Ok(NegativeSampler {
             num_nodes: num_nodes as u32,
             exclude,
+            directed: false,
+        })
+    }
+
+    /// A sampler of ordered pairs `i → j` that are not among the arcs `exclude` (a reversed arc may be
+    /// drawn). Fails when no ordered pair is left to draw.
+    pub fn directed(num_nodes: usize, exclude: &[[u32; 2]]) -> Result<Self> {
+        let exclude = arc_set(exclude);
+        let pairs = num_nodes as u128 * num_nodes.saturating_sub(1) as u128;
+        if num_nodes > u32::MAX as usize || pairs <= exclude.len() as u128 {
+            return Err(Error::msg(format!(
+                "no negative pair to sample: {num_nodes} nodes and {} excluded arcs",
+                exclude.len()
+            )));
+        }
+        Ok(NegativeSampler {
+            num_nodes: num_nodes as u32,
+            exclude,
+            directed: true,
         })
     }
 
@@ -46,7 +66,11 @@ impl NegativeSampler {
         let mut out = Vec::with_capacity(k);
         while out.len() < k {
             let (i, j) = (rng.0.random_range(0..n), rng.0.random_range(0..n));
-            if i != j && !self.exclude.contains(&pair_key(i, j)) {
+            let key = match self.directed {
+                true => arc_key(i, j),
+                false => pair_key(i, j),
+            };
+            if i != j && !self.exclude.contains(&key) {
                 out.push([i, j]);
             }
         }

@@ -1,5 +1,6 @@
 //! The GCN propagation matrix Â = D^-1/2 (A + I) D^-1/2, built from the training edges only; with edge
-//! weights, A holds the weights and D the weighted degrees (the self-loop keeps weight 1).
+//! weights, A holds the weights and D the weighted degrees (the self-loop keeps weight 1). Directed graphs
+//! use the gravity paper's out-degree normalisation D_out^-1 (A + I), which is not symmetric.
 
 use vgae_data::CsrMatrix;
 
@@ -37,5 +38,25 @@ pub fn weighted_normalized_adjacency(n: usize, edges: &[[u32; 2]], weights: &[f3
         t.push((v, u, a(u, v, w as f64)));
     }
     t.extend((0..n as u32).map(|i| (i, i, a(i, i, 1.0))));
+    CsrMatrix::from_triplets(n, n, t)
+}
+
+/// The directed propagation matrix D_out^-1 (A + I) of the gravity paper (Section 3.3.1): row i averages
+/// node i and its out-neighbours, A_ij = 1 (or the arc's weight) for each training arc i → j.
+pub fn out_degree_normalized_adjacency(
+    n: usize,
+    arcs: &[[u32; 2]],
+    weights: Option<&[f32]>,
+) -> CsrMatrix {
+    let w = |k: usize| weights.map_or(1.0, |w| w[k] as f64);
+    let mut deg = vec![1f64; n]; // the self-loop, weight 1
+    for (k, &[u, _]) in arcs.iter().enumerate() {
+        deg[u as usize] += w(k);
+    }
+    let mut t = Vec::with_capacity(arcs.len() + n);
+    for (k, &[u, v]) in arcs.iter().enumerate() {
+        t.push((u, v, (w(k) / deg[u as usize]) as f32));
+    }
+    t.extend((0..n as u32).map(|i| (i, i, (1.0 / deg[i as usize]) as f32)));
     CsrMatrix::from_triplets(n, n, t)
 }

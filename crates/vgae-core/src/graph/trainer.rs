@@ -156,7 +156,7 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
             true => GraphInput::weighted(graph, &split.train_pos)?,
             false => GraphInput::new(graph, &split.train_pos)?,
         };
-        let mut recon = ReconLoss::new(fit.loss, graph.num_nodes, &split.train_pos, fit.block)?;
+        let mut recon = ReconLoss::for_graph(fit.loss, graph, &split.train_pos, fit.block)?;
         if fit.soft_targets {
             recon = recon.with_soft_targets(&train_edge_weights(graph, &split.train_pos)?)?;
         }

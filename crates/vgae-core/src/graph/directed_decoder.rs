@@ -1,0 +1,144 @@
+//! Asymmetric decoders for directed graphs (Salha et al., "Gravity-inspired graph autoencoders for directed
+//! link prediction", CIKM 2019): logit(i → j) ≠ logit(j → i), so arcs and their reverses can be told apart.
+//! Both follow deezer-research's reference code (`gravity_gae/layers.py`).
+
+use super::decoder::Decoder;
+use super::loss::softplus;
+use crate::{Error, Result};
+use candle_core::{Device, Tensor};
+
+/// Rows of the all-pairs logit matrix evaluated at once: at most `block`, and about 4 M entries.
+fn rows_per_block(n: usize, block: usize) -> usize {
+    block.clamp(1, (1 << 22) / n.max(1)).max(1)
+}
+
+/// Σ over all N² ordered pairs of softplus(logit), from `rows(start, len) -> [len, n]` logits, in row
+/// blocks so that memory stays O(block · N).
+fn all_pairs_softplus(
+    n: usize,
+    block: usize,
+    rows: impl Fn(usize, usize) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let b = rows_per_block(n, block);
+    let mut total: Option<Tensor> = None;
+    for start in (0..n).step_by(b) {
+        let part = softplus(&rows(start, b.min(n - start))?)?.sum_all()?;
+        total = Some(match total {
+            Some(t) => (t + part)?,
+            None => part,
+        });
+    }
+    total.ok_or_else(|| Error::msg("the all-pairs loss needs at least one node"))
+}
+
+fn column(pairs: &[[u32; 2]], k: usize, dev: &Device) -> Result<Tensor> {
+    let ids: Vec<u32> = pairs.iter().map(|p| p[k]).collect();
+    Ok(Tensor::from_vec(ids, pairs.len(), dev)?)
+}
+
+/// The source/target decoder: the first half of z_i is node i's source vector s_i, the second half its
+/// target vector t_i, and logit(i → j) = s_i · t_j.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceTarget;
+
+impl SourceTarget {
+    /// (S, T), each `[n, d / 2]`; fails on an odd embedding size.
+    fn halves(z: &Tensor) -> Result<(Tensor, Tensor)> {
+        let d = z.dim(1)?;
+        if !d.is_multiple_of(2) || d == 0 {
+            return Err(Error::msg(format!(
+                "the source/target decoder splits the embedding in halves: --latent must be even, not {d}"
+            )));
+        }
+        Ok((
+            z.narrow(1, 0, d / 2)?.contiguous()?,
+            z.narrow(1, d / 2, d / 2)?.contiguous()?,
+        ))
+    }
+}
+
+impl Decoder for SourceTarget {
+    fn logits(&self, z: &Tensor, pairs: &[[u32; 2]]) -> Result<Tensor> {
+        let (s, t) = Self::halves(z)?;
+        let src = s.index_select(&column(pairs, 0, z.device())?, 0)?; // [k, d/2]
+        let dst = t.index_select(&column(pairs, 1, z.device())?, 0)?; // [k, d/2]
+        Ok((src * dst)?.sum(1)?)
+    }
+
+    fn softplus_all_pairs(&self, z: &Tensor, block: usize) -> Result<Tensor> {
+        let (s, t) = Self::halves(z)?;
+        let tt = t.t()?.contiguous()?; // [d/2, n]
+        all_pairs_softplus(z.dim(0)?, block, |start, len| {
+            Ok(s.narrow(0, start, len)?.matmul(&tt)?) // [len, n]
+        })
+    }
+}
+
+/// The gravity-inspired decoder: the last coordinate of z_i is node i's mass m_i, the others its position
+/// x_i, and logit(i → j) = m_j − λ · log(‖x_i − x_j‖² + ε): node i links to j when j is heavy and close.
+#[derive(Debug, Clone, Copy)]
+pub struct Gravity {
+    /// λ, the weight of the distance term (the paper's default 1).
+    pub lambda: f64,
+    /// ε added to squared distances so that the logarithm stays finite (the paper's 0.01).
+    pub epsilon: f64,
+    /// Scale each position to unit length first (the paper's `normalize` flag, off by default).
+    pub normalize: bool,
+}
+
+impl Default for Gravity {
+    fn default() -> Self {
+        Gravity {
+            lambda: 1.0,
+            epsilon: 0.01,
+            normalize: false,
+        }
+    }
+}
+
+impl Gravity {
+    /// (positions `[n, d − 1]`, masses `[n]`); fails on an embedding of fewer than 2 coordinates.
+    fn split(&self, z: &Tensor) -> Result<(Tensor, Tensor)> {
+        let d = z.dim(1)?;
+        if d < 2 {
+            return Err(Error::msg(
+                "the gravity decoder needs --latent 2 or more: the last coordinate is the mass",
+            ));
+        }
+        let mut x = z.narrow(1, 0, d - 1)?.contiguous()?;
+        if self.normalize {
+            let len = (x.sqr()?.sum_keepdim(1)? + 1e-12)?.sqrt()?;
+            x = x.broadcast_div(&len)?;
+        }
+        Ok((x, z.narrow(1, d - 1, 1)?.squeeze(1)?.contiguous()?))
+    }
+}
+
+impl Decoder for Gravity {
+    fn logits(&self, z: &Tensor, pairs: &[[u32; 2]]) -> Result<Tensor> {
+        let (x, m) = self.split(z)?;
+        let (src, dst) = (column(pairs, 0, z.device())?, column(pairs, 1, z.device())?);
+        let diff = (x.index_select(&src, 0)? - x.index_select(&dst, 0)?)?; // [k, d − 1]
+        let dist = (diff.sqr()?.sum(1)? + self.epsilon)?;
+        Ok((m.index_select(&dst, 0)? - (dist.log()? * self.lambda)?)?)
+    }
+
+    fn softplus_all_pairs(&self, z: &Tensor, block: usize) -> Result<Tensor> {
+        let (x, m) = self.split(z)?;
+        let n = z.dim(0)?;
+        let sq = x.sqr()?.sum(1)?; // [n]
+        let xt = x.t()?.contiguous()?; // [d − 1, n]
+        let (sq_row, m_row) = (sq.unsqueeze(0)?, m.unsqueeze(0)?); // [1, n]
+        all_pairs_softplus(n, block, |start, len| {
+            // ‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2 x_i · x_j, clamped at 0 against rounding.
+            let dot = x.narrow(0, start, len)?.matmul(&xt)?; // [len, n]
+            let sq_col = sq.narrow(0, start, len)?.unsqueeze(1)?; // [len, 1]
+            let dist = (dot * -2.0)?
+                .broadcast_add(&sq_col)?
+                .broadcast_add(&sq_row)?
+                .relu()?;
+            let logit = ((dist + self.epsilon)?.log()? * -self.lambda)?.broadcast_add(&m_row)?;
+            Ok(logit)
+        })
+    }
+}
