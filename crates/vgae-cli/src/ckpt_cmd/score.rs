@@ -6,7 +6,7 @@ use crate::globals::Globals;
 use clap::Args;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use vgae_core::graph::{Decoder, InnerProduct};
+use vgae_core::graph::Decoder;
 
 #[derive(Args)]
 pub struct ScoreArgs {
@@ -66,7 +66,8 @@ pub fn run(a: ScoreArgs, g: &Globals) -> anyhow::Result<()> {
         a.pairs.display()
     );
     let z = t.embed()?;
-    let logits = InnerProduct.score(&z, &pairs)?;
+    // The run's own decoder: an asymmetric one scores u → v and v → u apart.
+    let logits = t.cfg.decoder().score(&z, &pairs)?;
     let prob = |l: f32| 1.0 / (1.0 + (-l as f64).exp());
     if a.json {
         let v: Vec<serde_json::Value> = pairs

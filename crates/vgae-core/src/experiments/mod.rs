@@ -3,6 +3,7 @@
 //!
 //! - [`table1`](mod@table1): Kipf & Welling (2016) Table 1 over seeds, mean ± std beside the paper, markdown and JSON.
 //! - [`bench`]: epoch time and peak memory on Planetoid graphs and synthetic SBM graphs.
+//! - [`directed_tasks`]: the gravity paper's three directed link-prediction tasks for every decoder.
 //! - [`vae_presets`]: per-dataset VAE defaults (Frey Face: Gaussian decoder, Adam 1e-3).
 //! - [`tasks_table`]: node clustering, node classification and link ranking for GAE / VGAE over seeds
 //!   ([`node_tasks`]: the protocols; [`arga_paper`]: the ARGA paper's clustering numbers).
@@ -13,6 +14,7 @@
 
 pub mod arga_paper;
 pub mod bench;
+pub mod directed_tasks;
 pub mod grid;
 pub mod grid_cell;
 pub mod grid_chart;

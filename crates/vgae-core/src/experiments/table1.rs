@@ -288,7 +288,7 @@ pub fn summarise(dataset: &str, kind: RowKind, results: &[GraphRunResult]) -> Ro
     }
 }
 
-mod report;
+pub mod report;
 mod rows;
 pub use report::{count, failure_line, loss_name, markdown, pct, pct_of, row_line};
 pub use rows::{parse_rows, Extension, RowKind};

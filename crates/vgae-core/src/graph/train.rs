@@ -79,7 +79,7 @@ impl GraphTrainer {
         }
         let store = ParamStore::new(RunRng::stream(cfg.seed, 1));
         let encoder = GcnEncoder::new(store.var_builder(device).pp("encoder"), gcn)?;
-        let decoder = cfg.decoder.build(cfg.gravity_lambda, cfg.gravity_normalize);
+        let decoder = cfg.decoder();
         let model: PaperModel = match (cfg.model, cfg.adversarial) {
             (ModelKind::Gae, false) => Box::new(GraphAutoencoder::new(encoder, decoder)),
             (ModelKind::Vgae, false) => {

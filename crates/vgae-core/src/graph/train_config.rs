@@ -161,6 +161,12 @@ impl GraphTrainConfig {
         }
     }
 
+    /// The configured decoder (with the gravity decoder's λ and normalisation).
+    pub fn decoder(&self) -> super::decoder_kind::AnyDecoder {
+        self.decoder
+            .build(self.gravity_lambda, self.gravity_normalize)
+    }
+
     /// The GCN's hidden widths: `hidden_layers`, or the one layer of `hidden`.
     pub fn hidden_widths(&self) -> Vec<usize> {
         self.hidden_layers
