@@ -18,9 +18,28 @@ pub enum BenchCommand {
     Planetoid(PlanetoidArgs),
     /// Synthetic SBM graphs of growing size: epoch time and peak memory against nodes and edges (PNG + table).
     Scaling(ScalingArgs),
+    /// The fused dense-loss kernel on every SIMD path this CPU runs (AVX-512, AVX2, NEON, scalar), one
+    /// thread, as ratios against scalar measured in the same run.
+    Kernels(KernelsArgs),
     /// One measurement (used by the others; prints one JSON line).
     #[command(hide = true)]
     One(OneArgs),
+}
+
+#[derive(Args)]
+pub struct KernelsArgs {
+    /// Nodes of the embedding (Cora: 2708).
+    #[arg(long, default_value_t = 2708)]
+    pub nodes: usize,
+    /// Embedding width (the paper's 16).
+    #[arg(long, default_value_t = 16)]
+    pub dim: usize,
+    /// Calls per path; the fastest is reported.
+    #[arg(long, default_value_t = 20)]
+    pub reps: usize,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -246,5 +265,40 @@ pub fn run(cmd: BenchCommand, g: &Globals) -> anyhow::Result<()> {
         BenchCommand::Planetoid(a) => planetoid(a, g),
         BenchCommand::Scaling(a) => scaling(a, g),
         BenchCommand::One(a) => one(a, g),
+        BenchCommand::Kernels(a) => kernels(a),
     }
+}
+
+fn kernels(a: KernelsArgs) -> anyhow::Result<()> {
+    use vgae_core::experiments::bench::proc::cpu_model;
+    use vgae_core::simd::SimdPath;
+    anyhow::ensure!(
+        a.nodes > 0 && a.dim > 0,
+        "--nodes and --dim must be at least 1"
+    );
+    let t = vgae_core::experiments::bench::kernels::dense_kernel_paths(a.nodes, a.dim, a.reps, 0)?;
+    let cpu = cpu_model();
+    if a.json {
+        let v = serde_json::json!({"cpu": cpu, "selected": SimdPath::selected(), "nodes": a.nodes,
+            "dim": a.dim, "paths": t});
+        println!("{v}");
+        return Ok(());
+    }
+    println!(
+        "dense-loss kernel, {} x {}, one thread, fastest of {} calls; CPU {cpu}; selected path {}",
+        a.nodes,
+        a.dim,
+        a.reps,
+        SimdPath::selected().name()
+    );
+    println!("| path | ms per call | × scalar |\n|---|---|---|");
+    for k in t {
+        println!(
+            "| {} | {:.2} | {:.1} |",
+            k.path.name(),
+            1e3 * k.min_seconds,
+            k.speedup_over_scalar
+        );
+    }
+    Ok(())
 }

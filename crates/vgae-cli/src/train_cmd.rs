@@ -235,6 +235,9 @@ pub fn report(
     if json {
         let mut v = serde_json::to_value(res)?;
         v["run_dir"] = dir.display().to_string().into();
+        // The machine the timing belongs to.
+        v["cpu"] = vgae_core::experiments::bench::proc::cpu_model().into();
+        v["simd"] = vgae_core::simd::SimdPath::selected().name().into();
         println!("{v}");
     } else {
         let epochs = match res.epochs {

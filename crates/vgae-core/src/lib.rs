@@ -18,7 +18,7 @@ pub mod rng;
 pub mod run_loop;
 pub mod run_state;
 pub mod rundir;
-mod simd;
+pub mod simd;
 pub mod tasks;
 pub mod vae;
 

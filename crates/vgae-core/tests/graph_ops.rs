@@ -2,34 +2,66 @@
 
 use candle_core::{Device, Tensor, Var};
 use vgae_core::graph::all_pairs_softplus::{
-    softplus_gram, softplus_gram_device, softplus_gram_host, softplus_gram_host_portable,
+    softplus_gram, softplus_gram_device, softplus_gram_host, softplus_gram_host_on,
 };
 use vgae_core::graph::norm::normalized_adjacency;
 use vgae_core::graph::sparse::{to_dense, SparseMatrix};
 use vgae_core::metrics::{average_precision, roc_auc};
 use vgae_core::optim::{Adam, Optimizer};
 use vgae_core::rng::RunRng;
+use vgae_core::simd::SimdPath;
 use vgae_data::CsrMatrix;
 
 mod common;
 use common::fixtures::*;
 
 #[test]
-fn gram_kernels_agree_on_ragged_sizes() {
-    // The AVX-512 kernel (taken for d = 16 where the CPU has it) works in blocks of 4 rows × 16 columns:
-    // sizes around those multiples and the 128 tile, against the portable kernel (and itself when absent).
+fn gram_kernels_agree_on_every_simd_path() {
+    // Each path this CPU runs against the scalar build: ragged sizes around the register blocks (4 or 8 rows,
+    // 4 to 16 lanes) and the 128 tile, and widths that are not whole vectors. Each path gives the same bits
+    // on a second call and with one thread or many.
+    let paths = SimdPath::available_paths();
+    assert!(paths.contains(&SimdPath::Scalar) && paths[0] == SimdPath::selected());
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let mut rng = RunRng::new(11);
-    for n in [1usize, 3, 4, 5, 16, 17, 129, 259, 301] {
-        let z = (rng.normal(&[n, 16], &Device::Cpu).unwrap() * 2.0).unwrap();
+    for (n, d) in [
+        (1usize, 16usize),
+        (5, 16),
+        (17, 16),
+        (129, 16),
+        (301, 16),
+        (9, 1),
+        (130, 3),
+        (40, 17),
+        (259, 32),
+    ] {
+        let z = (rng.normal(&[n, d], &Device::Cpu).unwrap() * 2.0).unwrap();
         let host: Vec<f32> = z.flatten_all().unwrap().to_vec1().unwrap();
-        let (v, g) = softplus_gram_host(&host, n, 16);
-        let (vp, gp) = softplus_gram_host_portable(&host, n, 16);
-        assert!(close(v, vp, 1e-6), "n={n}: {v} vs {vp}");
-        for (a, b) in g.iter().zip(&gp) {
-            assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "n={n}: {a} vs {b}");
+        let (vs, gs) = softplus_gram_host_on(SimdPath::Scalar, &host, n, d);
+        for &path in &paths {
+            let (v, g) = softplus_gram_host_on(path, &host, n, d);
+            assert!(close(v, vs, 1e-6), "{path:?} n={n} d={d}: {v} vs {vs}");
+            for (a, b) in g.iter().zip(&gs) {
+                assert!(
+                    (a - b).abs() < 1e-4 * (1.0 + b.abs()),
+                    "{path:?} n={n} d={d}: {a} vs {b}"
+                );
+            }
+            assert_eq!(
+                softplus_gram_host_on(path, &host, n, d).1,
+                g,
+                "{path:?}: repeat"
+            );
+            let single = one_thread.install(|| softplus_gram_host_on(path, &host, n, d));
+            assert_eq!(
+                (single.0.to_bits(), single.1),
+                (v.to_bits(), g),
+                "{path:?}: one thread"
+            );
         }
-        // Bit-identical on a second call (fixed schedule, no data-dependent threading).
-        assert_eq!(softplus_gram_host(&host, n, 16).1, g);
     }
 }
 

@@ -2,9 +2,11 @@
 //! N × N logits: the dense reconstruction loss in O(N·d) memory.
 //!
 //! CPU: one fused pass per 128 × 128 tile (logits, softplus, sigmoid, gradient), parallel over tiles, with
-//! vectorised exp / log1p: an AVX-512 kernel for d = 16 (`all_pairs_softplus_avx512`), else an AVX2+FMA or portable build of
-//! the generic one, picked at run time. Other devices: row blocks with Candle ops.
+//! vectorised exp / log1p: one `pulp` kernel ([`super::softplus_tile`]) built for AVX-512, AVX2+FMA, NEON
+//! and scalar, picked at run time ([`SimdPath`]). Other devices: row blocks with Candle ops.
 
+use super::softplus_tile::{padded, tile_pair, Tile};
+use crate::simd::SimdPath;
 use candle_core::{Result, Tensor};
 use rayon::prelude::*;
 
@@ -43,146 +45,8 @@ pub fn softplus_sigmoid(x: f32) -> (f32, f32) {
     (x.max(0.0) + log1p_unit(e), if x >= 0.0 { r } else { e * r })
 }
 
-/// Rows (and columns) per tile: a 128 × 128 block of logits (64 KB) next to 2 × 16 × 128 floats of Z.
+/// Rows (and columns) per tile: a 128 × 128 block of logits next to 2 × d × 128 floats of Z.
 const TILE: usize = 128;
-
-/// One tile pair (I, J) of Σ softplus(ZZᵀ): returns (Σ softplus over the block, dG_I, dG_J) with
-/// dG_I = σ(Z_I Z_Jᵀ) Z_J and dG_J = σ(Z_I Z_Jᵀ)ᵀ Z_I. The softplus sum counts the block once.
-/// Inputs: all of Z (`z`, `[n, d]`) and Zᵀ (`zt`, `[d, n]`), the rows `i0..i0 + rows` of I and the columns
-/// `j0..j0 + cols` of J.
-#[derive(Clone, Copy)]
-struct TileJob<'a> {
-    z: &'a [f32],
-    i0: usize,
-    rows: usize,
-    zt: &'a [f32],
-    n: usize,
-    d: usize,
-    j0: usize,
-    cols: usize,
-    diag: bool,
-}
-
-#[inline(always)]
-fn tile_pair(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) {
-    let TileJob {
-        z,
-        i0,
-        rows,
-        zt,
-        n,
-        d,
-        j0,
-        cols,
-        diag,
-    } = *job;
-    let zi = &z[i0 * d..(i0 + rows) * d];
-    let mut total = 0f64;
-    // Logits, then softplus (summed) and sigmoid (kept in place).
-    for i in 0..rows {
-        let row = &mut s[i * TILE..i * TILE + cols];
-        row.fill(0.0);
-        for k in 0..d {
-            let a = zi[i * d + k];
-            for (b, &c) in row.iter_mut().zip(&zt[k * n + j0..k * n + j0 + cols]) {
-                *b += a * c;
-            }
-        }
-        let mut lanes = [0f32; 8];
-        let mut chunks = row.chunks_exact_mut(8);
-        for ch in &mut chunks {
-            for (l, x) in lanes.iter_mut().zip(ch.iter_mut()) {
-                let (sp, sg) = softplus_sigmoid(*x);
-                *l += sp;
-                *x = sg;
-            }
-        }
-        total += lanes.iter().map(|&v| v as f64).sum::<f64>();
-        for x in chunks.into_remainder() {
-            let (sp, sg) = softplus_sigmoid(*x);
-            total += sp as f64;
-            *x = sg;
-        }
-    }
-    // dG_I[i][k] = Σ_c σ_ic Z_J[c][k].
-    let mut gi = vec![0f32; rows * d];
-    for i in 0..rows {
-        let row = &s[i * TILE..i * TILE + cols];
-        for k in 0..d {
-            let col = &zt[k * n + j0..k * n + j0 + cols];
-            let mut acc = [0f32; 8];
-            let (a8, b8) = (row.chunks_exact(8), col.chunks_exact(8));
-            let (ar, br) = (a8.remainder(), b8.remainder());
-            for (a, b) in a8.zip(b8) {
-                for l in 0..8 {
-                    acc[l] += a[l] * b[l];
-                }
-            }
-            gi[i * d + k] =
-                acc.iter().sum::<f32>() + ar.iter().zip(br).map(|(a, b)| a * b).sum::<f32>();
-        }
-    }
-    if diag {
-        return (total, gi, Vec::new());
-    }
-    // dG_J[c][k] = Σ_i σ_ic Z_I[i][k], accumulated transposed ([d, cols]) so the inner loop is contiguous.
-    let mut gjt = vec![0f32; d * cols];
-    for i in 0..rows {
-        let row = &s[i * TILE..i * TILE + cols];
-        for k in 0..d {
-            let a = zi[i * d + k];
-            for (g, &x) in gjt[k * cols..(k + 1) * cols].iter_mut().zip(row) {
-                *g += a * x;
-            }
-        }
-    }
-    let mut gj = vec![0f32; cols * d];
-    for k in 0..d {
-        for c in 0..cols {
-            gj[c * d + k] = gjt[k * cols + c];
-        }
-    }
-    (total, gi, gj)
-}
-
-crate::simd::multiversion! {
-    /// The auto-vectorised kernel through its widest build.
-    fn tile_portable(job: &TileJob, s: &mut [f32]) -> (f64, Vec<f32>, Vec<f32>) = tile_pair;
-}
-
-/// One tile pair into a slot's gradient buffer `grad` (`[n, d]`): adds dG_I into rows I and (off the
-/// diagonal) dG_J into rows J; returns Σ softplus over the block. `scratch` is reused between calls.
-fn tile_into(job: &TileJob, scratch: &mut Vec<f32>, portable: bool, grad: &mut [f32]) -> f64 {
-    let d = job.d;
-    #[cfg(target_arch = "x86_64")]
-    if !portable
-        && d == super::all_pairs_softplus_avx512::D
-        && std::is_x86_feature_detected!("avx512f")
-    {
-        let tile = super::all_pairs_softplus_avx512::Tile {
-            z: job.z,
-            zt: job.zt,
-            n: job.n,
-            i0: job.i0,
-            rows: job.rows,
-            j0: job.j0,
-            cols: job.cols,
-        };
-        // SAFETY: AVX-512F is present; the tile lies inside Z (`gram_host` builds it from spans of n).
-        return unsafe {
-            super::all_pairs_softplus_avx512::tile_pair(&tile, job.diag, scratch, grad)
-        };
-    }
-    let _ = portable;
-    scratch.resize(TILE * TILE, 0.0);
-    let (v, gi, gj) = tile_portable(job, scratch);
-    for (start, g) in [(job.i0, gi), (job.j0, gj)] {
-        for (x, y) in grad[start * d..start * d + g.len()].iter_mut().zip(&g) {
-            *x += y;
-        }
-    }
-    v
-}
 
 /// Tile pairs are dealt round-robin to this many slots, each with its own gradient buffer, summed in slot
 /// order at the end: one parallel region per call, and the same bits whatever the thread count.
@@ -190,22 +54,23 @@ const SLOTS: usize = 8;
 
 /// Host version: `z` is `[n, d]` row-major. Returns (Σ_ij softplus(z_i·z_j), ∂/∂z = 2·σ(ZZᵀ)Z as `[n, d]`).
 /// Uses the symmetry of ZZᵀ (each off-diagonal tile once); the result does not depend on the thread count.
+/// Runs on [`SimdPath::selected`].
 pub fn softplus_gram_host(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
-    gram_host(z, n, d, false)
+    softplus_gram_host_on(SimdPath::selected(), z, n, d)
 }
 
-/// [`softplus_gram_host`] without the AVX-512 kernel (the portable / AVX2 build), to check one against the other.
-pub fn softplus_gram_host_portable(z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
-    gram_host(z, n, d, true)
-}
-
-fn gram_host(z: &[f32], n: usize, d: usize, portable: bool) -> (f64, Vec<f32>) {
+/// [`softplus_gram_host`] on a given instruction set (the scalar build where the CPU lacks it), to check
+/// one path against another.
+pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (f64, Vec<f32>) {
     // The fast exp clamps its argument, which would turn NaN into a finite number: propagate it instead.
     if z.iter().any(|v| !v.is_finite()) {
         return (f64::NAN, vec![f32::NAN; n * d]);
     }
+    let dp = padded(d);
+    let mut zp = vec![0f32; n * dp]; // [n, dp], zeros past column d
     let mut zt = vec![0f32; n * d]; // [d, n]
     for i in 0..n {
+        zp[i * dp..i * dp + d].copy_from_slice(&z[i * d..(i + 1) * d]);
         for k in 0..d {
             zt[k * n + i] = z[i * d + k];
         }
@@ -217,33 +82,35 @@ fn gram_host(z: &[f32], n: usize, d: usize, portable: bool) -> (f64, Vec<f32>) {
     let parts: Vec<(f64, Vec<f32>)> = (0..slots)
         .into_par_iter()
         .map(|slot| {
-            let (mut total, mut grad, mut scratch) = (0f64, vec![0f32; n * d], Vec::new());
+            let (mut total, mut grad, mut scratch) = (0f64, vec![0f32; n * dp], Vec::new());
             for &(a, b) in pairs.iter().skip(slot).step_by(slots) {
-                let ((r0, r), (c0, c)) = (span(a), span(b));
-                let job = TileJob {
-                    z,
-                    i0: r0,
-                    rows: r,
+                let ((i0, rows), (j0, cols)) = (span(a), span(b));
+                let tile = Tile {
+                    z: &zp,
                     zt: &zt,
                     n,
                     d,
-                    j0: c0,
-                    cols: c,
-                    diag: a == b,
+                    dp,
+                    i0,
+                    rows,
+                    j0,
+                    cols,
                 };
-                let v = tile_into(&job, &mut scratch, portable, &mut grad);
+                let v = tile_pair(path, &tile, a == b, &mut scratch, &mut grad);
                 total += if a == b { v } else { 2.0 * v };
             }
             (total, grad)
         })
         .collect();
     let mut parts = parts.into_iter();
-    let (mut total, mut grad) = parts.next().unwrap_or((0.0, vec![0f32; n * d]));
+    let (mut total, mut gp) = parts.next().unwrap_or((0.0, vec![0f32; n * dp]));
     for (v, g) in parts {
         total += v;
-        grad.iter_mut().zip(&g).for_each(|(x, y)| *x += y);
+        gp.iter_mut().zip(&g).for_each(|(x, y)| *x += y);
     }
-    grad.iter_mut().for_each(|g| *g *= 2.0);
+    let grad = (0..n)
+        .flat_map(|i| gp[i * dp..i * dp + d].iter().map(|g| 2.0 * g))
+        .collect();
     (total, grad)
 }
 

@@ -8,8 +8,6 @@
 
 pub mod adversarial;
 pub mod all_pairs_softplus;
-#[cfg(target_arch = "x86_64")]
-mod all_pairs_softplus_avx512;
 #[cfg(feature = "cuda")]
 mod cuda;
 pub mod decoder;
@@ -26,6 +24,7 @@ pub mod pairdot;
 pub mod paper;
 pub mod resume;
 pub mod run;
+pub mod softplus_tile;
 pub mod sparse;
 pub mod train;
 pub mod train_config;

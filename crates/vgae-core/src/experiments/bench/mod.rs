@@ -4,6 +4,7 @@
 //! Each configuration is measured by a [`Runner`]: [`InProcess`] measures here, while `vgae bench` runs
 //! every configuration in its own child process so that its peak memory belongs to it alone.
 
+pub mod kernels;
 mod measure;
 pub mod proc;
 mod report;

@@ -28,14 +28,22 @@ pub fn parse_cpu_model(cpuinfo: &str) -> Option<String> {
 
 /// `"<CPU model>, <N> threads"`, the benchmark tables' machine line.
 pub fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| parse_cpu_model(&s))
-        .unwrap_or_else(|| "unknown CPU".into());
+    let cpu = cpu_model();
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    format!("{cpu}, {threads} threads")
+    format!(
+        "{cpu}, {threads} threads, SIMD path {}",
+        crate::simd::SimdPath::selected().name()
+    )
+}
+
+/// The CPU's model name from `/proc/cpuinfo`, or "unknown CPU".
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| parse_cpu_model(&s))
+        .unwrap_or_else(|| "unknown CPU".into())
 }
 
 #[cfg(test)]
