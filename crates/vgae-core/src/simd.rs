@@ -1,6 +1,8 @@
-//! Run-time picked builds of plain-Rust kernels: the same source compiled for AVX-512F, for AVX2+FMA and for the
-//! baseline, so the auto-vectoriser can use the widest registers the CPU has. Rust never contracts `a * b + c`
-//! into an FMA on its own, so every build does the same arithmetic and gives the same bits.
+//! Run-time picked builds of kernels, on the path [`SimdPath::selected`] names (the widest the CPU has, or
+//! `VGAE_SIMD`): `pulp` kernels written once for every instruction set (the dense loss), and plain-Rust
+//! element-wise kernels compiled by [`multiversion!`] for AVX-512F, AVX2+FMA and the baseline (NEON is the
+//! aarch64 baseline). Rust never contracts `a * b + c` into an FMA on its own, so every build of a
+//! `multiversion!` kernel does the same arithmetic and gives the same bits.
 
 /// `multiversion!(fn name(a: A, b: B) -> R = body);` defines `name`, which calls the `#[inline(always)]`
 /// function `body` through its widest build the CPU supports.
@@ -18,13 +20,14 @@ macro_rules! multiversion {
                 unsafe fn v3($($a: $t),*) $(-> $r)? {
                     $body($($a),*)
                 }
-                if std::is_x86_feature_detected!("avx512f") {
+                // The selected path is one the CPU has (`SimdPath::selected` checks), so VGAE_SIMD can
+                // lower every kernel to AVX2 or scalar for a comparison.
+                match $crate::simd::SimdPath::selected() {
                     // SAFETY: the CPU supports the features `v4` was compiled for.
-                    return unsafe { v4($($a),*) };
-                }
-                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                    $crate::simd::SimdPath::Avx512 => return unsafe { v4($($a),*) },
                     // SAFETY: as above, for `v3`.
-                    return unsafe { v3($($a),*) };
+                    $crate::simd::SimdPath::Avx2 => return unsafe { v3($($a),*) },
+                    _ => {}
                 }
             }
             $body($($a),*)
