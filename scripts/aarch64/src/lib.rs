@@ -9,7 +9,7 @@ pub mod softplus_tile;
 
 #[cfg(test)]
 mod tests {
-    use crate::softplus_tile::{padded, tile_pair, Tile};
+    use crate::softplus_tile::{add_column_grad, padded, tile_pair, Tile};
     use crate::simd::SimdPath;
     use rand::{Rng, SeedableRng};
 
@@ -27,8 +27,11 @@ mod tests {
         let (tile, mut grad, mut scratch, mut total) = (128, vec![0f32; n * dp], Vec::new(), 0.0);
         for a in (0..n).step_by(tile) {
             for b in (a..n).step_by(tile) {
-                let t = Tile { z: &zp, zt: &zt, n, d, dp, i0: a, rows: tile.min(n - a), j0: b, cols: tile.min(n - b) };
+                let t = Tile { z: &zp, zc: &zp, zt: &zt, n, d, dp, i0: a, rows: tile.min(n - a), j0: b, cols: tile.min(n - b) };
                 let v = tile_pair(path, &t, a == b, &mut scratch, &mut grad);
+                if a != b {
+                    add_column_grad(&t, &scratch, &mut grad);
+                }
                 total += if a == b { v } else { 2.0 * v };
             }
         }

@@ -5,7 +5,7 @@
 //! vectorised exp / log1p: one `pulp` kernel ([`super::softplus_tile`]) built for AVX-512, AVX2+FMA, NEON
 //! and scalar, picked at run time ([`SimdPath`]). Other devices: row blocks with Candle ops.
 
-use super::softplus_tile::{padded, tile_pair, Tile};
+use super::softplus_tile::{add_column_grad, padded, tile_pair, Tile};
 use crate::simd::SimdPath;
 use candle_core::{Result, Tensor};
 use rayon::prelude::*;
@@ -67,14 +67,7 @@ pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (
         return (f64::NAN, vec![f32::NAN; n * d]);
     }
     let dp = padded(d);
-    let mut zp = vec![0f32; n * dp]; // [n, dp], zeros past column d
-    let mut zt = vec![0f32; n * d]; // [d, n]
-    for i in 0..n {
-        zp[i * dp..i * dp + d].copy_from_slice(&z[i * d..(i + 1) * d]);
-        for k in 0..d {
-            zt[k * n + i] = z[i * d + k];
-        }
-    }
+    let (zp, zt) = padded_and_transposed(z, n, d, dp);
     let t = n.div_ceil(TILE);
     let span = |a: usize| (a * TILE, TILE.min(n - a * TILE));
     let pairs: Vec<(usize, usize)> = (0..t).flat_map(|a| (a..t).map(move |b| (a, b))).collect();
@@ -87,6 +80,7 @@ pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (
                 let ((i0, rows), (j0, cols)) = (span(a), span(b));
                 let tile = Tile {
                     z: &zp,
+                    zc: &zp,
                     zt: &zt,
                     n,
                     d,
@@ -97,6 +91,9 @@ pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (
                     cols,
                 };
                 let v = tile_pair(path, &tile, a == b, &mut scratch, &mut grad);
+                if a != b {
+                    add_column_grad(&tile, &scratch, &mut grad);
+                }
                 total += if a == b { v } else { 2.0 * v };
             }
             (total, grad)
@@ -112,6 +109,80 @@ pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (
         .flat_map(|i| gp[i * dp..i * dp + d].iter().map(|g| 2.0 * g))
         .collect();
     (total, grad)
+}
+
+/// Rows `[n, d]` padded to `[n, dp]`, and transposed to `[d, n]`.
+fn padded_and_transposed(z: &[f32], n: usize, d: usize, dp: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut zp = vec![0f32; n * dp];
+    let mut zt = vec![0f32; n * d];
+    for i in 0..n {
+        zp[i * dp..i * dp + d].copy_from_slice(&z[i * d..(i + 1) * d]);
+        for k in 0..d {
+            zt[k * n + i] = z[i * d + k];
+        }
+    }
+    (zp, zt)
+}
+
+/// The source/target decoder's all-pairs term: Σ over all N² ordered pairs of softplus(s_i · t_j), with its
+/// gradients σ(STᵀ)T in S and σ(STᵀ)ᵀS in T (`s`, `t`: `[n, d]`), in O(N·d) memory on `path`. Every tile
+/// pair is done (STᵀ is not symmetric); the same bits for any thread count.
+pub fn softplus_cross_host_on(
+    path: SimdPath,
+    s: &[f32],
+    t: &[f32],
+    n: usize,
+    d: usize,
+) -> (f64, Vec<f32>, Vec<f32>) {
+    if s.iter().chain(t).any(|v| !v.is_finite()) {
+        return (f64::NAN, vec![f32::NAN; n * d], vec![f32::NAN; n * d]);
+    }
+    let dp = padded(d);
+    let (sp, _) = padded_and_transposed(s, n, d, dp);
+    let (tp, tt) = padded_and_transposed(t, n, d, dp);
+    let tiles = n.div_ceil(TILE);
+    let span = |a: usize| (a * TILE, TILE.min(n - a * TILE));
+    let pairs: Vec<(usize, usize)> = (0..tiles)
+        .flat_map(|a| (0..tiles).map(move |b| (a, b)))
+        .collect();
+    let slots = SLOTS.min(pairs.len()).max(1);
+    let parts: Vec<(f64, Vec<f32>, Vec<f32>)> = (0..slots)
+        .into_par_iter()
+        .map(|slot| {
+            let (mut total, mut gs, mut gt) = (0f64, vec![0f32; n * dp], vec![0f32; n * dp]);
+            let mut scratch = Vec::new();
+            for &(a, b) in pairs.iter().skip(slot).step_by(slots) {
+                let ((i0, rows), (j0, cols)) = (span(a), span(b));
+                let tile = Tile {
+                    z: &sp,
+                    zc: &tp,
+                    zt: &tt,
+                    n,
+                    d,
+                    dp,
+                    i0,
+                    rows,
+                    j0,
+                    cols,
+                };
+                total += tile_pair(path, &tile, false, &mut scratch, &mut gs);
+                add_column_grad(&tile, &scratch, &mut gt);
+            }
+            (total, gs, gt)
+        })
+        .collect();
+    let (mut total, mut gs, mut gt) = (0f64, vec![0f32; n * dp], vec![0f32; n * dp]);
+    for (v, a, b) in parts {
+        total += v;
+        gs.iter_mut().zip(&a).for_each(|(x, y)| *x += y);
+        gt.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+    }
+    let unpad = |g: Vec<f32>| {
+        (0..n)
+            .flat_map(|i| g[i * dp..i * dp + d].to_vec())
+            .collect()
+    };
+    (total, unpad(gs), unpad(gt))
 }
 
 /// Device version: row blocks of `block` rows with Candle ops. Same results as the host version up to

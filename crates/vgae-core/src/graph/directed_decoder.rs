@@ -2,6 +2,7 @@
 //! link prediction", CIKM 2019): logit(i → j) ≠ logit(j → i), so arcs and their reverses can be told apart.
 //! Both follow deezer-research's reference code (`gravity_gae/layers.py`).
 
+use super::all_pairs_softplus::softplus_cross_host_on;
 use super::decoder::Decoder;
 use super::loss::softplus;
 use crate::{Error, Result};
@@ -37,7 +38,8 @@ fn column(pairs: &[[u32; 2]], k: usize, dev: &Device) -> Result<Tensor> {
 }
 
 /// The source/target decoder: the first half of z_i is node i's source vector s_i, the second half its
-/// target vector t_i, and logit(i → j) = s_i · t_j.
+/// target vector t_i, and logit(i → j) = s_i · t_j. On the CPU its dense loss runs on the fused kernel of
+/// the inner product ([`softplus_cross_host_on`]); elsewhere in row blocks of Candle ops.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SourceTarget;
 
@@ -67,8 +69,30 @@ impl Decoder for SourceTarget {
 
     fn softplus_all_pairs(&self, z: &Tensor, block: usize) -> Result<Tensor> {
         let (s, t) = Self::halves(z)?;
+        if z.device().is_cpu() {
+            // The fused kernel: value and gradient in one pass, attached as c + z·G − stopgrad(z·G).
+            let (n, h) = s.dims2()?;
+            let host = |x: &Tensor| x.flatten_all()?.to_vec1::<f32>();
+            let path = crate::simd::SimdPath::selected();
+            let (v, gs, gt) = softplus_cross_host_on(path, &host(&s)?, &host(&t)?, n, h);
+            let (gs, gt) = (
+                Tensor::from_vec(gs, (n, h), z.device())?,
+                Tensor::from_vec(gt, (n, h), z.device())?,
+            );
+            let g = Tensor::cat(&[gs, gt], 1)?; // [n, d]
+            let surrogate = (z * g)?.sum_all()?;
+            let c = Tensor::new(v as f32, z.device())?;
+            return Ok(((surrogate.clone() - surrogate.detach())? + c)?);
+        }
+        Self::blocked(&s, &t, block)
+    }
+}
+
+impl SourceTarget {
+    /// Σ softplus(S Tᵀ) in row blocks of Candle ops (devices other than the CPU), autograd's gradient.
+    fn blocked(s: &Tensor, t: &Tensor, block: usize) -> Result<Tensor> {
         let tt = t.t()?.contiguous()?; // [d/2, n]
-        all_pairs_softplus(z.dim(0)?, block, |start, len| {
+        all_pairs_softplus(s.dim(0)?, block, |start, len| {
             Ok(s.narrow(0, start, len)?.matmul(&tt)?) // [len, n]
         })
     }
@@ -140,5 +164,47 @@ impl Decoder for Gravity {
             let logit = ((dist + self.epsilon)?.log()? * -self.lambda)?.broadcast_add(&m_row)?;
             Ok(logit)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Var;
+
+    #[test]
+    fn the_fused_source_target_loss_matches_the_blocked_one() {
+        let mut rng = crate::rng::RunRng::new(5);
+        let z = Var::from_tensor(&(rng.normal(&[300, 8], &Device::Cpu).unwrap() * 1.5).unwrap())
+            .unwrap();
+        let fused = SourceTarget.softplus_all_pairs(z.as_tensor(), 64).unwrap();
+        let (s, t) = SourceTarget::halves(z.as_tensor()).unwrap();
+        let blocked = SourceTarget::blocked(&s, &t, 64).unwrap();
+        let (a, b) = (
+            fused.to_scalar::<f32>().unwrap(),
+            blocked.to_scalar::<f32>().unwrap(),
+        );
+        assert!((a - b).abs() < 1e-5 * b.abs(), "{a} vs {b}");
+        let ga = fused
+            .backward()
+            .unwrap()
+            .get(z.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let gb = blocked
+            .backward()
+            .unwrap()
+            .get(z.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        for (x, y) in ga.iter().zip(&gb) {
+            assert!((x - y).abs() < 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
+        }
     }
 }

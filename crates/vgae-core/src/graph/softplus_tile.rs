@@ -1,4 +1,4 @@
-//! One tile pair of the fused Σ softplus(Z_I Z_Jᵀ) kernel and its gradient, written once with `pulp` and
+//! One tile pair of the fused Σ softplus(Z_I C_Jᵀ) kernel and its gradient, written once with `pulp` and
 //! compiled for AVX-512, AVX2+FMA, NEON and scalar ([`SimdPath`]), for any embedding width.
 //!
 //! Register blocking: `R` = 8 rows of I against one vector of columns of J at a time. The R logit vectors, their softplus and sigmoid
@@ -9,12 +9,15 @@
 use crate::simd::SimdPath;
 use pulp::{Simd, WithSimd};
 
-/// Inputs of one tile pair. Z is padded: rows of `dp` floats (d rounded up to the widest vector, zeros
-/// after column d), so every row is whole vectors.
+/// Inputs of one tile pair of Σ softplus(Z Cᵀ): rows of I from Z, columns of J from C (C = Z for the
+/// symmetric inner product, the target halves for the source/target decoder). Z and C are padded: rows of
+/// `dp` floats (d rounded up to the widest vector, zeros after column d), so every row is whole vectors.
 pub struct Tile<'a> {
     /// All of Z, `[n, dp]`, zero-padded.
     pub z: &'a [f32],
-    /// All of Zᵀ, `[d, n]`.
+    /// All of C, `[n, dp]`, zero-padded.
+    pub zc: &'a [f32],
+    /// All of Cᵀ, `[d, n]`.
     pub zt: &'a [f32],
     /// Nodes.
     pub n: usize,
@@ -37,8 +40,9 @@ pub fn padded(d: usize) -> usize {
     d.div_ceil(16) * 16
 }
 
-/// One tile pair on `path`: adds dG_I = σ(Z_I Z_Jᵀ) Z_J into rows I of `grad` (`[n, dp]`) and, unless
-/// `diag`, dG_J = σᵀ Z_I into rows J; returns Σ softplus over the block. `gjt` is scratch.
+/// One tile pair on `path`: adds dZ_I = σ(Z_I C_Jᵀ) C_J into rows I of `grad` (`[n, dp]`), leaves
+/// dC_J = σᵀ Z_I in `gjt` (`[d, cols]`, transposed; empty when `diag`: the symmetric diagonal tile needs
+/// none, see [`add_column_grad`]) and returns Σ softplus over the block.
 pub fn tile_pair(
     path: SimdPath,
     t: &Tile,
@@ -46,7 +50,8 @@ pub fn tile_pair(
     gjt: &mut Vec<f32>,
     grad: &mut [f32],
 ) -> f64 {
-    assert!(t.z.len() == t.n * t.dp && t.zt.len() == t.n * t.d && grad.len() == t.n * t.dp);
+    assert!(t.z.len() == t.n * t.dp && t.zc.len() == t.n * t.dp && t.zt.len() == t.n * t.d);
+    assert!(grad.len() == t.n * t.dp);
     assert!(t.i0 + t.rows <= t.n && t.j0 + t.cols <= t.n && t.dp.is_multiple_of(16) && t.d <= t.dp);
     gjt.clear();
     if !diag {
@@ -171,15 +176,17 @@ fn tile_v<S: Simd, const R: usize, const V: usize>(s: S, op: TileOp) -> f64 {
         }
         i += step;
     }
-    if let Some(g) = gjt {
-        for c in 0..t.cols {
-            let row = &mut grad[(t.j0 + c) * t.dp..(t.j0 + c) * t.dp + t.d];
-            for (k, x) in row.iter_mut().enumerate() {
-                *x += g[k * t.cols + c];
-            }
+    total
+}
+
+/// Adds a tile's dC_J (`gjt`, `[d, cols]`, from [`tile_pair`]) into rows J of `grad` (`[n, dp]`).
+pub fn add_column_grad(t: &Tile, gjt: &[f32], grad: &mut [f32]) {
+    for c in 0..t.cols {
+        let row = &mut grad[(t.j0 + c) * t.dp..(t.j0 + c) * t.dp + t.d];
+        for (k, x) in row.iter_mut().enumerate() {
+            *x += gjt[k * t.cols + c];
         }
     }
-    total
 }
 
 /// `R` rows of I (from row `i` of the tile) against every column of J, accumulating dG_I for vectors
@@ -273,7 +280,7 @@ fn rows_block<S: Simd, const R: usize, const V: usize>(
         #[allow(clippy::needless_range_loop)] // j indexes both z's rows and each sbuf row
         for j in 0..valid {
             let at = (t.j0 + c + j) * dp + cols0;
-            let zj = &t.z[at..at + width];
+            let zj = &t.zc[at..at + width];
             let mut zv = [zero; V];
             for (v, z) in zv.iter_mut().zip(zj.chunks_exact(lanes)) {
                 *v = load(s, z);
