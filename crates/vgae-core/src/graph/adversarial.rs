@@ -51,7 +51,8 @@ pub struct Discriminator {
 }
 
 impl Discriminator {
-    /// `lin1` … `linK` (`torch.nn.Linear`'s layout and init), under `vb`'s prefix.
+    /// `lin1` … `linK` (`torch.nn.Linear`'s layout), under `vb`'s prefix. The weights take `candle_nn`'s
+    /// default init, N(0, 2 / fan_in): about 2.45× the spread of torch's U(±1 / √fan_in).
     pub fn new(vb: candle_nn::VarBuilder, cfg: &DiscriminatorConfig) -> Result<Self> {
         let mut widths = vec![cfg.latent];
         widths.extend(&cfg.hidden);
