@@ -185,24 +185,16 @@ mod tests {
             blocked.to_scalar::<f32>().unwrap(),
         );
         assert!((a - b).abs() < 1e-5 * b.abs(), "{a} vs {b}");
-        let ga = fused
-            .backward()
-            .unwrap()
-            .get(z.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        let gb = blocked
-            .backward()
-            .unwrap()
-            .get(z.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
+        let grad = |l: &Tensor| -> Vec<f32> {
+            let g = l.backward().unwrap();
+            g.get(z.as_tensor())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap()
+        };
+        let (ga, gb) = (grad(&fused), grad(&blocked));
         for (x, y) in ga.iter().zip(&gb) {
             assert!((x - y).abs() < 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
         }

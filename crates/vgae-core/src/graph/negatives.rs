@@ -27,36 +27,31 @@ impl NegativeSampler {
     /// # Ok::<(), vgae_core::Error>(())
     /// ```
     pub fn new(num_nodes: usize, exclude: &[[u32; 2]]) -> Result<Self> {
-        let exclude = pair_set(exclude);
-        let pairs = num_nodes as u128 * num_nodes.saturating_sub(1) as u128 / 2;
-        if num_nodes > u32::MAX as usize || pairs <= exclude.len() as u128 {
-            return Err(Error::msg(format!(
-                "no negative pair to sample: {num_nodes} nodes and {} excluded pairs",
-                exclude.len()
-            )));
-        }
-        Ok(NegativeSampler {
-            num_nodes: num_nodes as u32,
-            exclude,
-            directed: false,
-        })
+        Self::build(num_nodes, exclude, false)
     }
 
     /// A sampler of ordered pairs `i → j` that are not among the arcs `exclude` (a reversed arc may be
     /// drawn). Fails when no ordered pair is left to draw.
     pub fn directed(num_nodes: usize, exclude: &[[u32; 2]]) -> Result<Self> {
-        let exclude = arc_set(exclude);
-        let pairs = num_nodes as u128 * num_nodes.saturating_sub(1) as u128;
+        Self::build(num_nodes, exclude, true)
+    }
+
+    fn build(num_nodes: usize, exclude: &[[u32; 2]], directed: bool) -> Result<Self> {
+        let (exclude, ordered, what) = match directed {
+            true => (arc_set(exclude), 1, "arcs"),
+            false => (pair_set(exclude), 2, "pairs"),
+        };
+        let pairs = num_nodes as u128 * num_nodes.saturating_sub(1) as u128 / ordered;
         if num_nodes > u32::MAX as usize || pairs <= exclude.len() as u128 {
             return Err(Error::msg(format!(
-                "no negative pair to sample: {num_nodes} nodes and {} excluded arcs",
+                "no negative pair to sample: {num_nodes} nodes and {} excluded {what}",
                 exclude.len()
             )));
         }
         Ok(NegativeSampler {
             num_nodes: num_nodes as u32,
             exclude,
-            directed: true,
+            directed,
         })
     }
 

@@ -74,8 +74,8 @@ impl WithSimd for TileOp<'_, '_> {
     type Output = f64;
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) -> f64 {
-        // Eight rows per block on every path: measured on a Zen 4 (`vgae bench kernels`), 4 rows made the
-        // AVX2 build 1.4× slower and 16 rows did not speed up AVX-512.
+        // Eight rows per block on every path: on an AMD EPYC of CPU family 26 (`vgae bench kernels`), 4
+        // rows made the AVX2 build 1.4× slower and 16 rows did not speed up AVX-512.
         tile::<S, 8>(s, self)
     }
 }
