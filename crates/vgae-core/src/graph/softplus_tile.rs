@@ -84,8 +84,8 @@ impl WithSimd for TileOp<'_, '_> {
 #[inline(always)]
 fn load<S: Simd>(s: S, x: &[f32]) -> S::f32s {
     if x.len() >= S::F32_LANES {
-        // SAFETY: `x` holds at least `F32_LANES` floats, the size of `S::f32s` (plain f32 lanes, any bit
-        // pattern valid); the read is unaligned.
+        // `x` holds at least `F32_LANES` floats: the size of `S::f32s`, plain f32 lanes.
+        // SAFETY: in bounds as just said, any bit pattern is a valid f32, and the read is unaligned.
         unsafe { std::ptr::read_unaligned(x.as_ptr() as *const S::f32s) }
     } else {
         s.partial_load_f32s(x)
@@ -224,8 +224,8 @@ fn rows_block<S: Simd, const R: usize, const V: usize>(
         let full = valid == lanes;
         assert!(t.j0 + c + valid <= t.n && zb.len() == d * R);
         let col_at = |k: usize| match full {
-            // SAFETY: k < d and j0 + c + lanes ≤ n (asserted), so these `lanes` floats of row k of Zᵀ
-            // ([d, n]) are in bounds; the read is unaligned.
+            // k < d and j0 + c + lanes ≤ n (asserted): these floats of row k of Zᵀ ([d, n]) exist.
+            // SAFETY: in bounds as just said; the read is unaligned.
             true => unsafe {
                 std::ptr::read_unaligned(t.zt.as_ptr().add(k * t.n + t.j0 + c) as *const S::f32s)
             },
