@@ -161,3 +161,45 @@ fn edge_weights_enter_the_propagation_through_weighted_degrees() {
         .to_string();
     assert!(e.contains("no edge weights"), "{e}");
 }
+
+/// `bias: true` adds `….bias` parameters (zeros) after the weights, so the weights are the same draws as
+/// without it, and each convolution's output is shifted by its bias.
+#[test]
+fn gcn_biases_shift_each_convolution_and_leave_the_weights_alone() {
+    let cora = vgae_data::planetoid::load_embedded_cora().unwrap();
+    let input = GraphInput::new(&cora, &cora.edges).unwrap();
+    let build = |bias: bool| {
+        let store = ParamStore::new(RunRng::new(9));
+        let cfg = GcnConfig {
+            bias,
+            ..GcnConfig::linear(&cora, true, true)
+        };
+        let enc = GcnEncoder::new(store.var_builder(&Device::Cpu).pp("encoder"), cfg).unwrap();
+        (store, enc)
+    };
+    let (plain_store, plain) = build(false);
+    let (store, enc) = build(true);
+    let names: Vec<String> = store.params().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "encoder.conv_mu.weight",
+            "encoder.conv_logstd.weight",
+            "encoder.conv_mu.bias",
+            "encoder.conv_logstd.bias"
+        ]
+    );
+    let bits = |t: &candle_core::Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(bits(&plain.conv_mu), bits(&enc.conv_mu));
+    assert_eq!(plain_store.params().len(), 2);
+    // A bias of 0.5 on the mean head moves every μ by exactly 0.5 (Â X W is unchanged).
+    let (_, mu_bias) = &store.params()[2];
+    mu_bias
+        .set(&candle_core::Tensor::full(0.5f32, 16, &Device::Cpu).unwrap())
+        .unwrap();
+    let with = bits(&enc.encode(&input, None).unwrap().mu);
+    let without = bits(&plain.encode(&input, None).unwrap().mu);
+    for (a, b) in with.iter().zip(&without) {
+        assert!((a - b - 0.5).abs() < 1e-6, "{a} vs {b} + 0.5");
+    }
+}

@@ -96,6 +96,10 @@ pub struct TrainArgs {
     /// Widths of the hidden GCN layers, replacing --hidden: a deeper encoder (e.g. 32,32); each 1..=8192.
     #[arg(long, value_delimiter = ',', value_parser = hidden, conflicts_with = "hidden")]
     pub layers: Option<Vec<usize>>,
+    /// A zero-initialised bias after every GCN convolution, as PyTorch Geometric's GCNConv (the paper's
+    /// encoder has none).
+    #[arg(long)]
+    pub bias: bool,
     /// Edge weights of the edge list enter Â through weighted degrees (the target stays binary).
     #[arg(long)]
     pub weighted: bool,
@@ -223,6 +227,7 @@ impl TrainArgs {
             },
             weighted: self.weighted,
             soft_targets: self.soft_targets,
+            bias: self.bias,
             decoder: self.decoder.into(),
             gravity_lambda: self.gravity_lambda,
             gravity_normalize: self.gravity_normalize,

@@ -1,5 +1,5 @@
 //! The GCN encoder of Kipf & Welling (2016) and its family: any number of graph convolutions with ReLU between,
-//! no biases. The paper's has one hidden layer of 32; none is the linear model Z = ÂXW of Salha et al.,
+//! no biases (optionally a zero-initialised bias after each, as PyTorch Geometric's `GCNConv`). The paper's has one hidden layer of 32; none is the linear model Z = ÂXW of Salha et al.,
 //! "Simple and effective graph autoencoders with one-hop linear models" (2020); more are the deeper encoders of
 //! the same authors' code. For VGAE the last layer is a mean head and a log-std head sharing the layers before.
 
@@ -26,6 +26,9 @@ pub struct GcnConfig {
     pub featureless: bool,
     /// Dropout on every hidden layer's output in training (the paper: 0).
     pub dropout: f32,
+    /// A bias after every convolution, zero-initialised: PyG's `GCNConv` default (the paper's has none).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bias: bool,
 }
 
 impl GcnConfig {
@@ -42,6 +45,7 @@ impl GcnConfig {
             variational,
             featureless: !use_features,
             dropout: 0.0,
+            bias: false,
         }
     }
 
@@ -62,6 +66,8 @@ pub struct GcnEncoder {
     pub conv_mu: Tensor,
     /// `[h_L (or in_dim), latent]`, VGAE only.
     pub conv_logstd: Option<Tensor>,
+    /// With `cfg.bias`: one `[width]` bias per hidden layer, then the mean head's and the log-std head's.
+    pub biases: Vec<Tensor>,
     /// The configuration it was built with.
     pub cfg: GcnConfig,
 }
@@ -79,6 +85,7 @@ impl GcnEncoder {
     /// Creates `conv1.weight` … `convL.weight` for the L hidden layers, then `conv_mu.weight` and
     /// `conv_logstd.weight` (VGAE) or `conv{L+1}.weight` (GAE), Glorot-uniform, under `vb`'s prefix: with
     /// `vb.pp("encoder")` and one hidden layer these are PyTorch Geometric's names for the paper's model.
+    /// With `cfg.bias`, `….bias` beside each, zeros.
     pub fn new(vb: VarBuilder, cfg: GcnConfig) -> Result<Self> {
         if cfg.in_dim == 0 || cfg.latent == 0 || cfg.hidden.contains(&0) {
             return Err(Error::msg(format!(
@@ -111,10 +118,26 @@ impl GcnEncoder {
             }
             false => None,
         };
+        // Biases after every weight, so that a run without them draws exactly what it always drew.
+        let mut biases = Vec::new();
+        if cfg.bias {
+            let widths = cfg.hidden.iter().copied().chain(std::iter::once(l));
+            let mut names: Vec<String> = (1..=cfg.hidden.len())
+                .map(|i| format!("conv{i}.bias"))
+                .collect();
+            names.push(mu_name.replace(".weight", ".bias"));
+            for (name, w) in names.iter().zip(widths) {
+                biases.push(vb.get_with_hints(w, name, Init::Const(0.0))?);
+            }
+            if cfg.variational {
+                biases.push(vb.get_with_hints(l, "conv_logstd.bias", Init::Const(0.0))?);
+            }
+        }
         Ok(GcnEncoder {
             layers,
             conv_mu,
             conv_logstd,
+            biases,
             cfg,
         })
     }
@@ -158,25 +181,32 @@ impl GcnEncoder {
 impl Encoder for GcnEncoder {
     fn encode(&self, input: &GraphInput, mut rng: Option<&mut RunRng>) -> Result<Encoded> {
         let adj = &input.adj;
+        let bias = |k: usize, x: Tensor| -> Result<Tensor> {
+            match self.biases.get(k) {
+                Some(b) => Ok(x.broadcast_add(b)?),
+                None => Ok(x),
+            }
+        };
         let mut h: Option<Tensor> = None; // H_l, [n_nodes, h_l]; None while it is still X
-        for w in &self.layers {
+        for (k, w) in self.layers.iter().enumerate() {
             let hw = match &h {
                 None => self.input_times(input, w)?,
                 Some(h) => h.matmul(w)?,
             };
-            let out = adj.matmul(&hw)?.relu()?; // [n_nodes, h_l]
+            let out = bias(k, adj.matmul(&hw)?)?.relu()?; // [n_nodes, h_l]
             h = Some(self.dropout(out, rng.as_deref_mut())?);
         }
-        let head = |w: &Tensor| -> Result<Tensor> {
+        let head = |w: &Tensor, k: usize| -> Result<Tensor> {
             let hw = match &h {
                 None => self.input_times(input, w)?,
                 Some(h) => h.matmul(w)?,
             };
-            Ok(adj.matmul(&hw)?) // [n_nodes, latent]
+            bias(k, adj.matmul(&hw)?) // [n_nodes, latent]
         };
-        let mu = head(&self.conv_mu)?;
+        let n_layers = self.layers.len();
+        let mu = head(&self.conv_mu, n_layers)?;
         let logstd = match &self.conv_logstd {
-            Some(w) => Some(head(w)?),
+            Some(w) => Some(head(w, n_layers + 1)?),
             None => None,
         };
         Ok(Encoded { mu, logstd })

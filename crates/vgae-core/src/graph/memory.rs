@@ -106,6 +106,7 @@ mod tests {
             variational,
             featureless: false,
             dropout: 0.0,
+            bias: false,
         }
     }
 

@@ -69,6 +69,7 @@ impl GraphTrainer {
             hidden: cfg.hidden_widths(),
             latent: cfg.latent,
             dropout: cfg.dropout,
+            bias: cfg.bias,
             ..GcnConfig::paper(graph, cfg.features, variational)
         };
         if device.is_cpu() {

@@ -68,6 +68,9 @@ pub struct GraphTrainConfig {
     /// `weighted`, which puts them in Â).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub soft_targets: bool,
+    /// A zero-initialised bias after every GCN convolution (PyG's `GCNConv`); the paper's has none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bias: bool,
     /// The edge decoder: the paper's inner product, or an asymmetric one for directed graphs.
     #[serde(default, skip_serializing_if = "is_default")]
     pub decoder: DecoderKind,
@@ -124,6 +127,7 @@ impl Default for GraphTrainConfig {
             adversarial: false,
             weighted: false,
             soft_targets: false,
+            bias: false,
             decoder: DecoderKind::InnerProduct,
             gravity_lambda: 1.0,
             gravity_normalize: false,
