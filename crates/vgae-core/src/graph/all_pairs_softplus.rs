@@ -67,7 +67,7 @@ pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (
         return (f64::NAN, vec![f32::NAN; n * d]);
     }
     let dp = padded(d);
-    let (zp, zt) = padded_and_transposed(z, n, d, dp);
+    let (zp, zt) = (padded_rows(z, n, d, dp), transposed(z, n, d));
     let t = n.div_ceil(TILE);
     let span = |a: usize| (a * TILE, TILE.min(n - a * TILE));
     let pairs: Vec<(usize, usize)> = (0..t).flat_map(|a| (a..t).map(move |b| (a, b))).collect();
@@ -111,17 +111,24 @@ pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (
     (total, grad)
 }
 
-/// Rows `[n, d]` padded to `[n, dp]`, and transposed to `[d, n]`.
-fn padded_and_transposed(z: &[f32], n: usize, d: usize, dp: usize) -> (Vec<f32>, Vec<f32>) {
+/// Rows `[n, d]` padded with zeros to `[n, dp]`.
+fn padded_rows(z: &[f32], n: usize, d: usize, dp: usize) -> Vec<f32> {
     let mut zp = vec![0f32; n * dp];
-    let mut zt = vec![0f32; n * d];
     for i in 0..n {
         zp[i * dp..i * dp + d].copy_from_slice(&z[i * d..(i + 1) * d]);
+    }
+    zp
+}
+
+/// `[n, d]` transposed to `[d, n]`.
+fn transposed(z: &[f32], n: usize, d: usize) -> Vec<f32> {
+    let mut zt = vec![0f32; n * d];
+    for i in 0..n {
         for k in 0..d {
             zt[k * n + i] = z[i * d + k];
         }
     }
-    (zp, zt)
+    zt
 }
 
 /// The source/target decoder's all-pairs term: Σ over all N² ordered pairs of softplus(s_i · t_j), with its
@@ -138,8 +145,12 @@ pub fn softplus_cross_host_on(
         return (f64::NAN, vec![f32::NAN; n * d], vec![f32::NAN; n * d]);
     }
     let dp = padded(d);
-    let (sp, _) = padded_and_transposed(s, n, d, dp);
-    let (tp, tt) = padded_and_transposed(t, n, d, dp);
+    // The logits' columns come from T, so only T is needed transposed.
+    let (sp, tp, tt) = (
+        padded_rows(s, n, d, dp),
+        padded_rows(t, n, d, dp),
+        transposed(t, n, d),
+    );
     let tiles = n.div_ceil(TILE);
     let span = |a: usize| (a * TILE, TILE.min(n - a * TILE));
     let pairs: Vec<(usize, usize)> = (0..tiles)
