@@ -1,67 +1,13 @@
 //! `vgae data pull` through hf-hub against a mock hub on 127.0.0.1 serving ../shared/data.
 
 mod common;
+use common::mock_hub::MockHub;
 use common::{data_dir, run_err, run_ok, vgae};
-use std::io::Write;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct MockHub {
-    child: Child,
-    url: String,
-}
-
-impl MockHub {
-    fn start(corrupt: Option<&str>) -> MockHub {
-        let dir = tempfile::tempdir().unwrap();
-        let port_file = dir.path().join("port");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/mock_hub.py");
-        let mut cmd = Command::new("python3");
-        cmd.arg(&script)
-            .arg("--root")
-            .arg(data_dir())
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--lifetime")
-            .arg("120");
-        if let Some(c) = corrupt {
-            cmd.args(["--corrupt", c]);
-        }
-        let child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is needed to run the mock hub");
-        let t = Instant::now();
-        while !port_file.exists() {
-            assert!(
-                t.elapsed() < Duration::from_secs(20),
-                "mock hub did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let port = std::fs::read_to_string(&port_file).unwrap();
-        MockHub {
-            child,
-            url: format!("http://127.0.0.1:{}", port.trim()),
-        }
-    }
-}
-
-impl Drop for MockHub {
-    fn drop(&mut self) {
-        let _ = self.child.stdin.take().map(|mut s| s.write_all(b""));
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn pull_cora_through_the_mock_hub_then_offline() {
     let cache = tempfile::tempdir().unwrap();
-    let hub = MockHub::start(None);
+    let hub = MockHub::start(&data_dir(), &[]);
     let out = run_ok(
         vgae(cache.path())
             .env("HF_ENDPOINT", &hub.url)
@@ -93,7 +39,7 @@ fn pull_cora_through_the_mock_hub_then_offline() {
 #[test]
 fn pulled_citeseer_is_found_without_a_data_dir() {
     let cache = tempfile::tempdir().unwrap();
-    let hub = MockHub::start(None);
+    let hub = MockHub::start(&data_dir(), &[]);
     run_ok(vgae(cache.path()).env("HF_ENDPOINT", &hub.url).args([
         "data",
         "pull",
@@ -111,7 +57,7 @@ fn pulled_citeseer_is_found_without_a_data_dir() {
 #[test]
 fn a_corrupt_download_is_rejected_and_evicted() {
     let cache = tempfile::tempdir().unwrap();
-    let hub = MockHub::start(Some("ind.cora.graph"));
+    let hub = MockHub::start(&data_dir(), &["--corrupt", "ind.cora.graph"]);
     let e = run_err(
         vgae(cache.path())
             .env("HF_ENDPOINT", &hub.url)

@@ -89,7 +89,7 @@ pub fn kind(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
-    let ck = vgae_core::rundir::find_checkpoint(&a.path, FINALS)?;
+    let ck = vgae_core::rundir::find_checkpoint(&crate::hub_cmd::resumable(&a.path)?, FINALS)?;
     if kind(&ck)? == "vae" {
         anyhow::ensure!(
             a.dataset.dataset.is_none(),
@@ -129,7 +129,7 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
 }
 
 pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
-    let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
+    let ck = vgae_core::rundir::find_checkpoint(&crate::hub_cmd::resolve(&a.checkpoint)?, FINALS)?;
     if a.verify_only {
         let v = vgae_core::checkpoint::verify(&ck)?;
         if a.json {
@@ -193,7 +193,7 @@ pub fn eval(a: EvalArgs, g: &Globals) -> anyhow::Result<()> {
 }
 
 pub fn embed(a: EmbedArgs, g: &Globals) -> anyhow::Result<()> {
-    let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
+    let ck = vgae_core::rundir::find_checkpoint(&crate::hub_cmd::resolve(&a.checkpoint)?, FINALS)?;
     let t = restore(&ck, &a.dataset, None, g)?;
     let z = t.embed()?;
     let ids = t.node_ids.as_deref();

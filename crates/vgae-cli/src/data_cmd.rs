@@ -11,6 +11,8 @@ pub enum DataCommand {
     Pull(PullArgs),
     /// Generate a seeded stochastic-block-model graph (or a directed one) as a CSV edge list.
     Synth(SynthArgs),
+    /// Upload the verified Planetoid files to a hub dataset repository, a mirror `vgae data pull --repo` reads.
+    Publish(crate::hub_cmd::PublishArgs),
 }
 
 #[derive(Args)]
@@ -69,6 +71,7 @@ pub fn run(cmd: DataCommand, g: &Globals) -> anyhow::Result<()> {
         DataCommand::Info(a) => info(a, g),
         DataCommand::Pull(a) => pull(a, g),
         DataCommand::Synth(a) => synth(a),
+        DataCommand::Publish(a) => crate::hub_cmd::publish(a, g),
     }
 }
 

@@ -5,6 +5,7 @@ mod ckpt_cmd;
 mod data_cmd;
 mod experiment_cmd;
 mod globals;
+mod hub_cmd;
 mod reproduce_cmd;
 mod split_cmd;
 mod tasks_cmd;
@@ -61,6 +62,9 @@ enum Command {
     Vae(vae_cmd::VaeCommand),
     /// Draw samples from a trained VAE checkpoint into a PNG grid.
     Sample(vae_cmd::SampleArgs),
+    /// Share trained models on the Hugging Face hub (`hf://OWNER/NAME` then loads them anywhere).
+    #[command(subcommand)]
+    Hub(hub_cmd::HubCommand),
 }
 
 /// Restores the default SIGPIPE action, so that `vgae ... | head -1` ends quietly when the reader goes away
@@ -172,6 +176,7 @@ fn main() {
         Command::Bench(c) => bench_cmd::run(c, &cli.globals),
         Command::Vae(c) => vae_cmd::run(c, &cli.globals),
         Command::Sample(a) => vae_cmd::sample(a, &cli.globals),
+        Command::Hub(c) => hub_cmd::run(c, &cli.globals),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -328,7 +328,14 @@ pub fn sample(a: SampleArgs, g: &Globals) -> anyhow::Result<()> {
     inline_elementwise();
     let dev = g.device()?;
     anyhow::ensure!(a.n > 0, "--n must be positive");
-    run::sample_checkpoint(&a.checkpoint, a.n, a.seed, a.cols, &a.out, &dev)?;
+    run::sample_checkpoint(
+        &crate::hub_cmd::resolve(&a.checkpoint)?,
+        a.n,
+        a.seed,
+        a.cols,
+        &a.out,
+        &dev,
+    )?;
     println!("{} samples written to {}", a.n, a.out.display());
     Ok(())
 }

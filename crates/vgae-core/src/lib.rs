@@ -11,6 +11,7 @@ pub mod fuzz_targets;
 pub mod graph;
 pub(crate) mod lockstep;
 pub mod metrics;
+pub mod model_card;
 pub mod optim;
 pub mod params;
 pub mod plot;

@@ -202,7 +202,7 @@ pub fn verify(path: &Path, file: &str) -> Result<()> {
 }
 
 /// Removes a cached file and the blob it points to, so a bad download is never used again.
-fn evict(path: &Path) {
+pub fn evict(path: &Path) {
     if let Ok(target) = std::fs::canonicalize(path) {
         let _ = std::fs::remove_file(target);
     }

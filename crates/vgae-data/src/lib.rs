@@ -13,6 +13,10 @@ pub mod graph;
 mod graph_build;
 #[cfg(feature = "hub")]
 pub mod hub;
+#[cfg(feature = "hub")]
+pub mod hub_model;
+#[cfg(feature = "hub")]
+pub mod hub_push;
 pub mod idx;
 pub mod images;
 pub mod mat;

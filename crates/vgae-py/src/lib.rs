@@ -25,6 +25,15 @@ pub(crate) fn err(e: impl std::fmt::Display) -> PyErr {
     VgaeError::new_err(e.to_string())
 }
 
+/// A checkpoint argument: `hf://OWNER/NAME[@REVISION]` is downloaded into the hub cache and checked
+/// against the sha256 its model card records (the local path returned); anything else is returned as is.
+pub(crate) fn local_checkpoint(p: &std::path::Path) -> vgae_core::Result<std::path::PathBuf> {
+    match vgae_data::hub_model::ModelRef::of_path(p) {
+        Some(r) => Ok(vgae_data::hub_model::fetch(&r?)?),
+        None => Ok(p.to_path_buf()),
+    }
+}
+
 /// The device every model runs on: the CPU (a CUDA build is not shipped as a wheel).
 pub(crate) fn device() -> candle_core::Device {
     candle_core::Device::Cpu
@@ -56,12 +65,16 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// The kind a checkpoint records (`graph`, `vae`, ...), reading only its header; `None` for files written
 /// before kinds were recorded. Accepts a run directory.
 #[pyfunction]
-fn checkpoint_kind(path: std::path::PathBuf) -> PyResult<Option<String>> {
+fn checkpoint_kind(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Option<String>> {
     let finals = [
         vgae_core::run_loop::FINAL,
         vgae_core::vae::run::LEGACY_FINAL,
     ];
-    let path = vgae_core::rundir::find_checkpoint(&path, &finals).map_err(err)?;
-    let meta = vgae_core::checkpoint::load_metadata(&path).map_err(err)?;
-    Ok(meta.get("kind").cloned())
+    let meta = py
+        .detach(|| {
+            let path = vgae_core::rundir::find_checkpoint(&local_checkpoint(&path)?, &finals)?;
+            vgae_core::checkpoint::load_metadata(&path)
+        })
+        .map_err(err)?;
+    Ok(vgae_core::run_state::kind_of(&meta).map(str::to_string))
 }

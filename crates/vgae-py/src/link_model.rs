@@ -244,7 +244,7 @@ impl PyLinkModel {
         })
     }
 
-    /// Reads a checkpoint written by `save` or `vgae train`, on `graph` (default: the dataset the checkpoint
+    /// Reads a checkpoint written by `save` or `vgae train` (or `hf://OWNER/NAME[@REV]`), on `graph` (default: the dataset the checkpoint
     /// names, from `data_dir` or `$VGAE_DATA_DIR`). The split is the run directory's, or the seed's.
     #[staticmethod]
     #[pyo3(signature = (path, graph=None, data_dir=None))]
@@ -254,20 +254,18 @@ impl PyLinkModel {
         graph: Option<&PyGraph>,
         data_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
-        let path = vgae_core::rundir::find_checkpoint(&path, &[vgae_core::graph::run::FINAL])
-            .map_err(err)?;
+        let dir = data_dir.or_else(|| std::env::var_os("VGAE_DATA_DIR").map(Into::into));
         let t = py
-            .detach(|| match graph {
-                Some(g) => resume::restore(&path, &g.graph, None, &device()),
-                None => {
-                    let dir =
-                        data_dir.or_else(|| std::env::var_os("VGAE_DATA_DIR").map(Into::into));
-                    resume::restore_from(
-                        &path,
-                        &vgae_data::source::DataSource::new(dir),
-                        None,
-                        &device(),
-                    )
+            .detach(|| {
+                let finals = [vgae_core::graph::run::FINAL];
+                let path = crate::local_checkpoint(&path)?;
+                let path = vgae_core::rundir::find_checkpoint(&path, &finals)?;
+                match graph {
+                    Some(g) => resume::restore(&path, &g.graph, None, &device()),
+                    None => {
+                        let source = vgae_data::source::DataSource::new(dir);
+                        resume::restore_from(&path, &source, None, &device())
+                    }
                 }
             })
             .map_err(err)?;

@@ -193,7 +193,7 @@ impl PyVae {
     fn load(py: Python<'_>, path: PathBuf, data_dir: Option<PathBuf>) -> PyResult<Self> {
         let src = source(data_dir);
         py.detach(|| {
-            let path = run::find_checkpoint(&path)?;
+            let path = run::find_checkpoint(&crate::local_checkpoint(&path)?)?;
             let trainer = Trainer::load(&path, &device())?;
             let mut v = trainer.vae_cfg.clone();
             let (data, _) = vae_presets::load(&src, &mut v, &trainer.cfg, &device())?;

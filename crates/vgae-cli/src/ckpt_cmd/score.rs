@@ -32,7 +32,7 @@ fn csv_field(s: &str) -> String {
 }
 
 pub fn run(a: ScoreArgs, g: &Globals) -> anyhow::Result<()> {
-    let ck = vgae_core::rundir::find_checkpoint(&a.checkpoint, FINALS)?;
+    let ck = vgae_core::rundir::find_checkpoint(&crate::hub_cmd::resolve(&a.checkpoint)?, FINALS)?;
     let rows = vgae_data::edgelist::read_id_pairs(&a.pairs)?;
     let t = restore(&ck, &a.dataset, None, g)?;
     let n = t.input().num_nodes;

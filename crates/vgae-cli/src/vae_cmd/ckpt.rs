@@ -87,7 +87,7 @@ pub fn eval(ck: &std::path::Path, json: bool, g: &Globals) -> anyhow::Result<()>
 pub(super) fn export(a: ExportArgs, g: &Globals) -> anyhow::Result<()> {
     let dev = candle_core::Device::Cpu;
     let _ = g;
-    let ck = run::find_checkpoint(&a.checkpoint)?;
+    let ck = run::find_checkpoint(&crate::hub_cmd::resolve(&a.checkpoint)?)?;
     let info = Checkpoint::read(&ck, &dev)?;
     info.save_params_only(&a.out)?;
     let b = std::fs::metadata(&a.out)?.len();

@@ -41,8 +41,9 @@ for _cls, _name in [(GAE, "GAE"), (VGAE, "VGAE"), (ARGA, "ARGA"), (ARGVA, "ARGVA
 
 
 def load(path, graph=None, data_dir=None):
-    """Reads a checkpoint written by ``save``, ``vgae train`` or ``vgae vae train`` (a file or a run
-    directory): a graph model on ``graph`` (default: the dataset it names), or a ``VAE``."""
+    """Reads a checkpoint written by ``save``, ``vgae train`` or ``vgae vae train`` (a file, a run directory
+    or ``hf://OWNER/NAME[@REVISION]``, downloaded and checked against its model card's sha256): a graph
+    model on ``graph`` (default: the dataset it names), or a ``VAE``."""
     if _native.checkpoint_kind(str(path)) == "vae":
         if graph is not None:
             raise VgaeError(f"{path}: a VAE checkpoint takes no graph")
