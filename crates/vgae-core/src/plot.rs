@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Once;
 
 /// One chart: a title, axis labels and named (x, y) series.
+#[derive(Debug, Clone, Default)]
 pub struct Panel {
     /// Caption above the chart.
     pub title: String,
@@ -19,6 +20,10 @@ pub struct Panel {
     pub series: Vec<(String, Vec<(f64, f64)>)>,
     /// Draw points instead of lines; a series' name picks its colour.
     pub scatter: bool,
+    /// A logarithmic x axis (x values must be positive; others are skipped).
+    pub log_x: bool,
+    /// Fixed y limits instead of fitting the points (points outside are not drawn).
+    pub y_range: Option<(f64, f64)>,
 }
 
 pub(crate) fn fonts() {
@@ -37,12 +42,29 @@ pub(crate) fn perr(e: impl std::fmt::Display) -> Error {
     Error::msg(format!("plotting failed: {e}"))
 }
 
+/// A point as drawn: x on a log10 scale for a log axis; `None` when it cannot be drawn.
+fn drawn(panel: &Panel, (x, y): (f64, f64)) -> Option<(f64, f64)> {
+    let x = if panel.log_x { x.log10() } else { x };
+    let inside = panel.y_range.is_none_or(|(a, b)| (a..=b).contains(&y));
+    (x.is_finite() && y.is_finite() && inside).then_some((x, y))
+}
+
 fn bounds(panel: &Panel) -> (f64, f64, f64, f64) {
-    let pts = panel
+    let (x0, x1, y0, y1) = fitted(panel);
+    match panel.y_range {
+        Some((a, b)) => (x0, x1, a, b),
+        None => (x0, x1, y0, y1),
+    }
+}
+
+fn fitted(panel: &Panel) -> (f64, f64, f64, f64) {
+    let pts: Vec<(f64, f64)> = panel
         .series
         .iter()
         .flat_map(|(_, s)| s.iter())
-        .filter(|(x, y)| x.is_finite() && y.is_finite());
+        .filter_map(|&p| drawn(panel, p))
+        .collect();
+    let pts = pts.iter();
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in pts {
         x0 = x0.min(x);
@@ -79,6 +101,14 @@ pub fn tick_label(v: f64) -> String {
     }
 }
 
+/// A log-axis tick at log10 value `v`: `10^v` with one significant digit (`1e5`, `3e5`).
+pub fn pow10_label(v: f64) -> String {
+    let e = v.floor();
+    let m = 10f64.powf(v - e).round();
+    let (m, e) = if m >= 10.0 { (1.0, e + 1.0) } else { (m, e) };
+    format!("{m}e{e}")
+}
+
 /// Draws the panels side by side into one PNG of `width` × `height` pixels per panel.
 pub fn charts(path: &Path, panels: &[Panel], width: u32, height: u32) -> Result<()> {
     fonts();
@@ -102,16 +132,16 @@ pub fn charts(path: &Path, panels: &[Panel], width: u32, height: u32) -> Result<
                 .x_desc(&panel.x_label)
                 .y_desc(&panel.y_label)
                 .label_style(("sans-serif", 13))
-                .x_label_formatter(&|v| tick_label(*v))
+                .x_label_formatter(&|v| match panel.log_x {
+                    true => pow10_label(*v),
+                    false => tick_label(*v),
+                })
                 .y_label_formatter(&|v| tick_label(*v))
                 .draw()
                 .map_err(perr)?;
             for (i, (name, pts)) in panel.series.iter().enumerate() {
                 let color = Palette99::pick(i).to_rgba();
-                let pts = pts
-                    .iter()
-                    .copied()
-                    .filter(|(x, y)| x.is_finite() && y.is_finite());
+                let pts = pts.iter().filter_map(|&p| drawn(panel, p));
                 // A line through one point draws nothing (a one-epoch run): mark it instead.
                 let lonely = pts.clone().nth(1).is_none();
                 let drawn = if lonely && !panel.scatter {
@@ -217,6 +247,7 @@ mod tests {
             y_label: "loss".into(),
             series: vec![("train".into(), vec![(1.0, 100.0)])],
             scatter: false,
+            ..Default::default()
         };
         charts(&path, &[panel], 400, 300).unwrap();
         let img = image::open(&path).unwrap().to_rgb8();
@@ -236,6 +267,7 @@ mod tests {
             y_label: String::new(),
             series: vec![("a".into(), pts.clone()), ("b".into(), pts)],
             scatter: true,
+            ..Default::default()
         };
         let (x0, x1, _, _) = bounds(&panel);
         // Padded range [−0.27, 9.27] plus a fifth of it on the right.

@@ -103,6 +103,7 @@ pub fn plot_curves(path: &Path, records: &[EpochRecord], label: &str) -> Result<
                 y_label: "loss".into(),
                 series: vec![("loss".into(), pts(|r| r.loss))],
                 scatter: false,
+                ..Default::default()
             },
             Panel {
                 title: format!("{label}: validation"),
@@ -113,6 +114,7 @@ pub fn plot_curves(path: &Path, records: &[EpochRecord], label: &str) -> Result<
                     ("val AP".into(), pts(|r| r.val_ap)),
                 ],
                 scatter: false,
+                ..Default::default()
             },
         ],
         560,

@@ -149,6 +149,30 @@ pub struct TrainConfig {
     /// Keep the last K periodic checkpoints.
     #[serde(default = "default_keep_last")]
     pub keep_last: usize,
+    /// How the encoder and decoder are fitted: AEVB (the reparameterised ELBO) or wake-sleep.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub algorithm: Algorithm,
+    /// λ of a Gaussian prior on the parameters: `λ θ` is added to every gradient of the batch-summed
+    /// loss. The paper's N(0, I) prior split over the minibatches of an epoch is λ = batch / n_train.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub weight_decay: f64,
+}
+
+fn is_default<T: Default + PartialEq>(x: &T) -> bool {
+    *x == T::default()
+}
+
+/// The training algorithm of a VAE's two networks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// Auto-encoding variational Bayes (Kingma & Welling 2014): both networks follow the gradient of the
+    /// reparameterised lower bound.
+    #[default]
+    Aevb,
+    /// Wake-sleep (Hinton, Dayan, Frey & Neal 1995): the wake phase fits the decoder to z ~ q(z | x), the
+    /// sleep phase fits the encoder to recover z ~ p(z) from x ~ p(x | z) ([`super::wake_sleep`]).
+    WakeSleep,
 }
 
 fn default_keep_last() -> usize {
@@ -171,6 +195,8 @@ impl Default for TrainConfig {
             train_limit: 0,
             checkpoint_every: 0,
             keep_last: 3,
+            algorithm: Algorithm::Aevb,
+            weight_decay: 0.0,
         }
     }
 }

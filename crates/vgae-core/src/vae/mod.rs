@@ -21,7 +21,8 @@ pub mod model;
 pub mod plots;
 pub mod run;
 pub mod train;
+pub mod wake_sleep;
 
-pub use config::{Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig};
+pub use config::{Algorithm, Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig};
 pub use model::Vae;
 pub use train::{EpochMetrics, Progress, Trainer, VaeData};

@@ -30,6 +30,7 @@ pub fn curve_png(path: &Path, title: &str, metrics: &[EpochMetrics]) -> Result<(
                 ("test".into(), pts(|m| m.test_neg_elbo)),
             ],
             scatter: false,
+            ..Default::default()
         }],
         720,
         480,
@@ -120,6 +121,7 @@ pub fn scatter_png(model: &Vae, data: &VaeData, path: &Path) -> Result<()> {
             y_label: "z2".into(),
             series,
             scatter: true,
+            ..Default::default()
         }],
         720,
         640,

@@ -272,6 +272,7 @@ pub fn sweep(
                 y_label: "nats per image".into(),
                 series: series(|m| m.train_neg_elbo),
                 scatter: false,
+                ..Default::default()
             },
             Panel {
                 title: format!("{}: test -ELBO", data.name),
@@ -279,6 +280,7 @@ pub fn sweep(
                 y_label: "nats per image".into(),
                 series: series(|m| m.test_neg_elbo),
                 scatter: false,
+                ..Default::default()
             },
         ],
         640,

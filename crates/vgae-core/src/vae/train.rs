@@ -2,12 +2,14 @@
 //! step for Bernoulli decoders and autograd elsewhere. Data preparation is in [`super::data`], checkpoints in
 //! [`super::checkpoint`].
 
-use super::config::{OptimizerKind, TrainConfig, VaeConfig};
+use super::config::{Algorithm, OptimizerKind, TrainConfig, VaeConfig};
 use super::data::binarize_px;
 use super::model::Vae;
+use super::wake_sleep::WakeSleepNoise;
 use crate::optim::{Adagrad, Adam, Optimizer};
 use crate::rng::RunRng;
 use crate::{Error, Result};
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor};
 use rand::seq::SliceRandom;
 
@@ -130,6 +132,16 @@ impl Trainer {
             let start = s * bs;
             let len = bs.min(n - start);
             let xb = x.index_select(&perm.narrow(0, start, len)?, 0)?;
+            if self.cfg.algorithm == Algorithm::WakeSleep {
+                let noise = WakeSleepNoise::draw(&self.model, len, &mut self.rng)?;
+                let l = self.model.wake_sleep_losses(&xb, &noise)?;
+                let grads = detached_grads((&l.wake + &l.sleep)?.backward()?, &params);
+                self.opt
+                    .step(&decayed(grads, &params, self.cfg.weight_decay)?)?;
+                acc = (acc + l.neg_elbo)?;
+                self.report(s, steps, start + len, &acc, progress)?;
+                continue;
+            }
             let eps = self.rng.normal(&[len, self.vae_cfg.z], &dev)?;
             let fast = match dev.is_cpu() {
                 true => {
@@ -138,16 +150,17 @@ impl Trainer {
                         eps.flatten_all()?.to_vec1::<f32>()?,
                     );
                     let (model, opt, params) = (&self.model, &mut self.opt, &params);
+                    let wd = self.cfg.weight_decay;
                     // On a pool thread, so the step's parallel loops don't each hand off from this thread.
                     rayon::scope(|_| -> Result<Option<f32>> {
                         let Some((loss, grads)) = model.fast_grads(&x, &e, len)? else {
                             return Ok(None);
                         };
-                        let mut store = candle_core::backprop::GradStore::default();
+                        let mut store = GradStore::default();
                         for ((_, v), g) in params.iter().zip(grads) {
                             store.insert(v.as_tensor(), g);
                         }
-                        opt.step(&store)?;
+                        opt.step(&decayed(store, params, wd)?)?;
                         Ok(Some(loss))
                     })?
                 }
@@ -159,25 +172,53 @@ impl Trainer {
                     let (ne, _, _) = self.model.neg_elbo(&xb, &eps)?;
                     let loss = ne.sum_all()?;
                     let grads = detached_grads(loss.backward()?, &params);
-                    self.opt.step(&grads)?;
+                    self.opt
+                        .step(&decayed(grads, &params, self.cfg.weight_decay)?)?;
                     loss.detach()
                 }
             };
             acc = (acc + loss)?;
-            if (s + 1) % REPORT_EVERY == 0 || s + 1 == steps {
-                let seen = (start + len) as f64;
-                let v = acc.to_scalar::<f32>()? as f64 / seen;
-                if !v.is_finite() {
-                    return Err(Error::NonFinite {
-                        epoch: self.epoch + 1,
-                        what: format!("the running training −ELBO at step {} of {steps}", s + 1),
-                        value: v,
-                    });
-                }
-                progress.step(s + 1, v);
-            }
+            self.report(s, steps, start + len, &acc, progress)?;
         }
         self.epoch += 1;
         Ok(acc.to_scalar::<f32>()? as f64 / n as f64)
     }
+
+    /// Every [`REPORT_EVERY`] steps and at the last one: the running −ELBO per image to `progress`, and an
+    /// error if it is no longer finite.
+    fn report(
+        &self,
+        s: usize,
+        steps: usize,
+        seen: usize,
+        acc: &Tensor,
+        progress: &mut dyn Progress,
+    ) -> Result<()> {
+        if (s + 1) % REPORT_EVERY == 0 || s + 1 == steps {
+            let v = acc.to_scalar::<f32>()? as f64 / seen as f64;
+            if !v.is_finite() {
+                return Err(Error::NonFinite {
+                    epoch: self.epoch + 1,
+                    what: format!("the running training −ELBO at step {} of {steps}", s + 1),
+                    value: v,
+                });
+            }
+            progress.step(s + 1, v);
+        }
+        Ok(())
+    }
+}
+
+/// `grads` with `λ θ` added for every parameter θ (a Gaussian prior on the parameters); unchanged for λ = 0.
+fn decayed(mut grads: GradStore, params: &crate::optim::Params, lambda: f64) -> Result<GradStore> {
+    if lambda == 0.0 {
+        return Ok(grads);
+    }
+    for (_, v) in params {
+        if let Some(g) = grads.get(v.as_tensor()) {
+            let g = (g + (v.as_tensor() * lambda)?)?;
+            grads.insert(v.as_tensor(), g);
+        }
+    }
+    Ok(grads)
 }

@@ -73,6 +73,7 @@ impl ScalingResult {
                     y_label: "log10 seconds / epoch".into(),
                     series: both(|m| m.median_epoch_seconds),
                     scatter: false,
+                    ..Default::default()
                 },
                 Panel {
                     title: "peak memory (log-log)".into(),
@@ -80,6 +81,7 @@ impl ScalingResult {
                     y_label: "log10 MB".into(),
                     series: both(|m| m.peak_rss_mb.unwrap_or(f64::NAN)),
                     scatter: false,
+                    ..Default::default()
                 },
             ],
             520,
