@@ -12,6 +12,7 @@ use vgae_core::vae::train::{EpochMetrics, Progress, VaeData};
 use vgae_core::vae::{Arch, OptimizerKind, TrainConfig, VaeConfig};
 
 mod ckpt;
+mod figure2;
 pub use ckpt::{eval, resume};
 
 #[derive(Subcommand)]
@@ -24,6 +25,9 @@ pub enum VaeCommand {
     /// Write a parameters-only copy of a checkpoint (no optimiser state: half the size; `vgae eval` and
     /// `vgae sample` work with it, `vgae resume` does not).
     Export(ExportArgs),
+    /// Kingma & Welling's Figure 2: AEVB against wake-sleep, the lower bound per datapoint (train and test)
+    /// against training samples evaluated, one panel per latent size; resumable.
+    Figure2(figure2::Figure2Args),
 }
 
 #[derive(Args)]
@@ -138,6 +142,7 @@ pub fn run(c: VaeCommand, g: &Globals) -> anyhow::Result<()> {
         VaeCommand::Train(a) => train(a, g),
         VaeCommand::Sweep(a) => sweep(a, g),
         VaeCommand::Export(a) => ckpt::export(a, g),
+        VaeCommand::Figure2(a) => figure2::run(a, g),
     }
 }
 

@@ -15,6 +15,7 @@
 pub mod arga_paper;
 pub mod bench;
 pub mod directed_tasks;
+pub mod figure2;
 pub mod grid;
 pub mod grid_cell;
 pub mod grid_chart;

@@ -194,7 +194,7 @@ impl Trainer {
         acc: &Tensor,
         progress: &mut dyn Progress,
     ) -> Result<()> {
-        if (s + 1) % REPORT_EVERY == 0 || s + 1 == steps {
+        if (s + 1).is_multiple_of(REPORT_EVERY) || s + 1 == steps {
             let v = acc.to_scalar::<f32>()? as f64 / seen as f64;
             if !v.is_finite() {
                 return Err(Error::NonFinite {
