@@ -164,7 +164,11 @@ pub fn charts(path: &Path, panels: &[Panel], width: u32, height: u32) -> Result<
             if panel.series.len() > 1 || !panel.scatter {
                 chart
                     .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
+                    // Curves against a log axis rise to the right: keep their ends clear.
+                    .position(match panel.log_x {
+                        true => SeriesLabelPosition::LowerRight,
+                        false => SeriesLabelPosition::UpperRight,
+                    })
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK)
                     .label_font(("sans-serif", 13))
