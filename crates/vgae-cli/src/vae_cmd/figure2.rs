@@ -89,8 +89,7 @@ pub fn run(a: Figure2Args, g: &Globals) -> anyhow::Result<()> {
         let last = |a: Algorithm| {
             points
                 .iter()
-                .filter(|p| !p.pilot && p.z == z && p.algorithm == a)
-                .next_back()
+                .rfind(|p| !p.pilot && p.z == z && p.algorithm == a)
         };
         if let (Some(ae), Some(ws)) = (last(Algorithm::Aevb), last(Algorithm::WakeSleep)) {
             println!(
