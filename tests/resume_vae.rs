@@ -179,3 +179,61 @@ fn a_crash_at_each_named_moment_then_resume_equals_an_uninterrupted_vae_run() {
         );
     }
 }
+
+#[test]
+fn a_wake_sleep_run_resumes_like_every_other_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    let ws = [
+        "--algorithm",
+        "wake-sleep",
+        "--weight-decay",
+        "0.05",
+        "--arch",
+        "paper",
+    ];
+    let straight = json(&run_ok(
+        v(cache.path())
+            .args(VAE_SMALL)
+            .args(ws)
+            .args(["--epochs", "2", "--out"])
+            .arg(&a),
+    ));
+    run_ok(
+        v(cache.path())
+            .args(VAE_SMALL)
+            .args(ws)
+            .args(["--epochs", "1", "--out"])
+            .arg(&b),
+    );
+    let resumed = json(&run_ok(
+        v(cache.path())
+            .args(["resume", "--epochs", "2", "--json"])
+            .arg(&b),
+    ));
+    assert_eq!(straight["test_neg_elbo"], resumed["test_neg_elbo"]);
+    assert_same_run(&a, &b, "wake-sleep 1 + resume to 2 vs 2 straight");
+    let cfg = vgae_core::checkpoint::load_metadata(&a.join("model.safetensors")).unwrap();
+    assert!(
+        cfg["config"].contains("\"algorithm\":\"wake-sleep\""),
+        "{}",
+        cfg["config"]
+    );
+    // And it differs from the AEVB run of the same settings.
+    let aevb = json(&run_ok(
+        v(cache.path())
+            .args(VAE_SMALL)
+            .args([
+                "--arch",
+                "paper",
+                "--weight-decay",
+                "0.05",
+                "--epochs",
+                "2",
+                "--out",
+            ])
+            .arg(root.path().join("c")),
+    ));
+    assert_ne!(aevb["test_neg_elbo"], straight["test_neg_elbo"]);
+}

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use vgae_core::experiments::vae_presets::{self, VaeOverrides};
 use vgae_core::vae::run;
 use vgae_core::vae::train::{EpochMetrics, Progress, VaeData};
-use vgae_core::vae::{Arch, OptimizerKind, TrainConfig, VaeConfig};
+use vgae_core::vae::{Algorithm, Arch, OptimizerKind, TrainConfig, VaeConfig};
 
 mod ckpt;
 mod figure2;
@@ -90,6 +90,23 @@ pub struct CommonArgs {
     /// Keep the last K periodic checkpoints.
     #[arg(long, default_value_t = 3)]
     pub keep_last: usize,
+    /// aevb (the reparameterised lower bound) or wake-sleep (Hinton et al. 1995; see `vgae vae figure2`).
+    #[arg(long, default_value = "aevb", value_parser = parse_algorithm)]
+    pub algorithm: Algorithm,
+    /// λ of a Gaussian prior on the parameters: λ θ is added to each minibatch's gradient (the paper's
+    /// N(0, I) prior is batch-size / training-images).
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+}
+
+fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    match s {
+        "aevb" => Ok(Algorithm::Aevb),
+        "wake-sleep" => Ok(Algorithm::WakeSleep),
+        _ => Err(format!(
+            "unknown algorithm '{s}': expected aevb or wake-sleep"
+        )),
+    }
 }
 
 #[derive(Args)]
@@ -233,6 +250,8 @@ impl CommonArgs {
             train_limit: self.train_limit,
             checkpoint_every: self.checkpoint_every,
             keep_last: self.keep_last,
+            algorithm: self.algorithm,
+            weight_decay: self.weight_decay,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! setup), 28 × 28 images. Frey Face: Gaussian decoder and Adam lr 1e-3 (Adagrad's large first steps
 //! destabilise the learned variances), 28 × 20 images. Every choice can be overridden.
 
-use crate::vae::{Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig, VaeData};
+use crate::vae::{Algorithm, Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig, VaeData};
 use crate::{Error, Result};
 use candle_core::Device;
 use std::path::PathBuf;
@@ -39,6 +39,10 @@ pub struct VaeOverrides {
     pub checkpoint_every: usize,
     /// Periodic checkpoints kept.
     pub keep_last: usize,
+    /// AEVB or wake-sleep.
+    pub algorithm: Algorithm,
+    /// λ of the Gaussian prior on the parameters (0: none).
+    pub weight_decay: f64,
 }
 
 impl Default for VaeOverrides {
@@ -58,6 +62,8 @@ impl Default for VaeOverrides {
             train_limit: 0,
             checkpoint_every: 0,
             keep_last: 3,
+            algorithm: Algorithm::Aevb,
+            weight_decay: 0.0,
         }
     }
 }
@@ -120,6 +126,8 @@ pub fn preset(dataset: &str, z: usize, o: &VaeOverrides) -> Result<(VaeConfig, T
         train_limit: o.train_limit,
         checkpoint_every: o.checkpoint_every,
         keep_last: o.keep_last,
+        algorithm: o.algorithm,
+        weight_decay: o.weight_decay,
         ..TrainConfig::default()
     };
     if t.batch_size == 0 {
