@@ -231,9 +231,9 @@ fn published_planetoid_files_pull_back_verified() {
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(empty.join("planetoid")).unwrap();
     let hub = MockHub::start(&empty, &[]);
-    let out = run_ok(
-        via(&cache, &hub.url)
-            .env("HF_TOKEN", "t")
+    let publish = |datasets: &str| {
+        let mut c = via(&cache, &hub.url);
+        c.env("HF_TOKEN", "t")
             .env("VGAE_DATA_DIR", data_dir())
             .args([
                 "data",
@@ -242,9 +242,11 @@ fn published_planetoid_files_pull_back_verified() {
                 "--repo",
                 "lab/planetoid",
                 "--datasets",
-                "cora,citeseer",
-            ]),
-    );
+                datasets,
+            ]);
+        c
+    };
+    let out = run_ok(&mut publish("cora,citeseer"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("published 16 verified files"));
     let out =
         run_ok(via(&cache, &hub.url).args(["data", "pull", "citeseer", "--repo", "lab/planetoid"]));
@@ -254,19 +256,6 @@ fn published_planetoid_files_pull_back_verified() {
         String::from_utf8_lossy(&out.stdout)
     );
     // Pubmed's allx is not in the shared data: publishing it is refused, naming the file.
-    let e = run_err(
-        via(&cache, &hub.url)
-            .env("HF_TOKEN", "t")
-            .env("VGAE_DATA_DIR", data_dir())
-            .args([
-                "data",
-                "publish",
-                "planetoid",
-                "--repo",
-                "lab/planetoid",
-                "--datasets",
-                "pubmed",
-            ]),
-    );
+    let e = run_err(&mut publish("pubmed"));
     assert!(e.contains("ind.pubmed.allx"), "{e}");
 }

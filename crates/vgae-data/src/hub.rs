@@ -225,25 +225,7 @@ pub fn pull(spec: &HubSpec) -> Result<PathBuf> {
     for part in PARTS {
         let file = file_name(&spec.dataset, part);
         let remote = format!("{PREFIX}/{file}");
-        let online = repo
-            .download_file()
-            .filename(remote.clone())
-            .revision(spec.revision.clone())
-            .send();
-        let path = match online {
-            Ok(p) => p,
-            Err(online_err) => repo
-                .download_file()
-                .filename(remote.clone())
-                .revision(spec.revision.clone())
-                .local_files_only(true)
-                .send()
-                .map_err(|_| {
-                    hub_err(&format!(
-                        "cannot download {remote} ({online_err}) and it is not in the cache"
-                    ))
-                })?,
-        };
+        let path = download_or_cached(&repo, &remote, &spec.revision).map_err(|e| hub_err(&e))?;
         if let Err(e) = verify(&path, &file) {
             evict(&path);
             return Err(DataError::Other(format!(
@@ -263,6 +245,27 @@ pub fn pull(spec: &HubSpec) -> Result<PathBuf> {
         }
     }
     Ok(dir.expect("PARTS is not empty"))
+}
+
+/// Downloads `file` of `repo` at `revision` into the hub cache, or, when that fails (offline), takes the
+/// cached copy; the error says why neither worked.
+pub fn download_or_cached<T: hf_hub::RepoType>(
+    repo: &hf_hub::HFRepositorySync<T>,
+    file: &str,
+    revision: &str,
+) -> std::result::Result<PathBuf, String> {
+    let fetch = |local_only: bool| {
+        repo.download_file()
+            .filename(file.to_string())
+            .revision(revision.to_string())
+            .local_files_only(local_only)
+            .send()
+    };
+    fetch(false).or_else(|online_err| {
+        fetch(true).map_err(|_| {
+            format!("cannot download {file} ({online_err}) and it is not in the cache")
+        })
+    })
 }
 
 /// The cache directory hf-hub uses: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, then $HF_HOME/hub, then

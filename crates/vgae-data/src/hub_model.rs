@@ -98,23 +98,7 @@ pub fn fetch(r: &ModelRef) -> Result<PathBuf> {
         .map_err(|e| hub_err(&e))?;
     let repo = client.model(owner, name);
     let get = |file: &str| {
-        let online = repo
-            .download_file()
-            .filename(file.to_string())
-            .revision(r.revision.clone())
-            .send();
-        online.or_else(|online_err| {
-            repo.download_file()
-                .filename(file.to_string())
-                .revision(r.revision.clone())
-                .local_files_only(true)
-                .send()
-                .map_err(|_| {
-                    hub_err(&format!(
-                        "cannot download {file} ({online_err}) and it is not in the cache"
-                    ))
-                })
-        })
+        crate::hub::download_or_cached(&repo, file, &r.revision).map_err(|e| hub_err(&e))
     };
     let card_path = get(CARD)?;
     let card = String::from_utf8_lossy(&crate::error::read_file(&card_path)?).into_owned();
