@@ -91,22 +91,12 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 3)]
     pub keep_last: usize,
     /// aevb (the reparameterised lower bound) or wake-sleep (Hinton et al. 1995; see `vgae vae figure2`).
-    #[arg(long, default_value = "aevb", value_parser = parse_algorithm)]
+    #[arg(long, default_value = "aevb")]
     pub algorithm: Algorithm,
     /// λ of a Gaussian prior on the parameters: λ θ is added to each minibatch's gradient (the paper's
     /// N(0, I) prior is batch-size / training-images).
     #[arg(long, default_value_t = 0.0)]
     pub weight_decay: f64,
-}
-
-fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
-    match s {
-        "aevb" => Ok(Algorithm::Aevb),
-        "wake-sleep" => Ok(Algorithm::WakeSleep),
-        _ => Err(format!(
-            "unknown algorithm '{s}': expected aevb or wake-sleep"
-        )),
-    }
 }
 
 #[derive(Args)]

@@ -170,9 +170,8 @@ pub fn load_dataset(
     name: &str,
     data_dir: Option<std::path::PathBuf>,
 ) -> PyResult<PyGraph> {
-    let source = vgae_data::source::DataSource::new(
-        data_dir.or_else(|| std::env::var_os("VGAE_DATA_DIR").map(Into::into)),
-    );
+    // DataSource reads $VGAE_DATA_DIR itself, after `data_dir`.
+    let source = vgae_data::source::DataSource::new(data_dir);
     let graph = py.detach(|| source.load_graph(name)).map_err(err)?;
     Ok(PyGraph { graph })
 }

@@ -254,7 +254,6 @@ impl PyLinkModel {
         graph: Option<&PyGraph>,
         data_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
-        let dir = data_dir.or_else(|| std::env::var_os("VGAE_DATA_DIR").map(Into::into));
         let t = py
             .detach(|| {
                 let finals = [vgae_core::graph::run::FINAL];
@@ -263,7 +262,7 @@ impl PyLinkModel {
                 match graph {
                     Some(g) => resume::restore(&path, &g.graph, None, &device()),
                     None => {
-                        let source = vgae_data::source::DataSource::new(dir);
+                        let source = vgae_data::source::DataSource::new(data_dir);
                         resume::restore_from(&path, &source, None, &device())
                     }
                 }

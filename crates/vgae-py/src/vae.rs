@@ -25,12 +25,6 @@ pub struct PyVae {
 /// Evaluation batch of `elbo` (the run's own is the same).
 const EVAL_BATCH: usize = 1000;
 
-fn source(data_dir: Option<PathBuf>) -> vgae_data::source::DataSource {
-    vgae_data::source::DataSource::new(
-        data_dir.or_else(|| std::env::var_os("VGAE_DATA_DIR").map(Into::into)),
-    )
-}
-
 #[pymethods]
 impl PyVae {
     /// The arguments are `vgae vae train`'s flags; `None` takes the dataset's default (Frey: Gaussian
@@ -78,7 +72,7 @@ impl PyVae {
             ..VaeOverrides::default()
         };
         let (mut v, t) = vae_presets::preset(dataset, z, &o).map_err(err)?;
-        let src = source(data_dir);
+        let src = vgae_data::source::DataSource::new(data_dir);
         py.detach(|| {
             let (data, _) = vae_presets::load(&src, &mut v, &t, &device())?;
             let trainer = Trainer::new(&v, &t, &device())?;
@@ -191,7 +185,7 @@ impl PyVae {
     #[staticmethod]
     #[pyo3(signature = (path, data_dir=None))]
     fn load(py: Python<'_>, path: PathBuf, data_dir: Option<PathBuf>) -> PyResult<Self> {
-        let src = source(data_dir);
+        let src = vgae_data::source::DataSource::new(data_dir);
         py.detach(|| {
             let path = run::find_checkpoint(&crate::local_checkpoint(&path)?)?;
             let trainer = Trainer::load(&path, &device())?;

@@ -175,6 +175,19 @@ pub enum Algorithm {
     WakeSleep,
 }
 
+impl std::str::FromStr for Algorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "aevb" => Ok(Algorithm::Aevb),
+            "wake-sleep" => Ok(Algorithm::WakeSleep),
+            _ => Err(format!(
+                "unknown algorithm '{s}': expected aevb or wake-sleep"
+            )),
+        }
+    }
+}
+
 fn default_keep_last() -> usize {
     3
 }
