@@ -9,6 +9,7 @@ pub mod experiments;
 pub mod export;
 pub mod fuzz_targets;
 pub mod graph;
+pub(crate) mod host_mat;
 pub(crate) mod lockstep;
 pub mod metrics;
 pub mod model_card;

@@ -52,9 +52,15 @@ impl RunRng {
 
     /// Standard-normal host draws, uploaded as an f32 tensor.
     pub fn normal(&mut self, shape: &[usize], device: &Device) -> Result<Tensor> {
-        let n = shape.iter().product();
-        let v: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut self.0)).collect();
+        let mut v = vec![0f32; shape.iter().product()];
+        self.fill_normal(&mut v);
         Ok(Tensor::from_vec(v, shape, device)?)
+    }
+
+    /// Standard-normal draws into `out`, in order: the same draws as [`RunRng::normal`] of that many elements.
+    pub fn fill_normal(&mut self, out: &mut [f32]) {
+        out.iter_mut()
+            .for_each(|v| *v = StandardNormal.sample(&mut self.0));
     }
 
     /// Uniform draws in `[lo, hi)`, uploaded as an f32 tensor.

@@ -7,6 +7,7 @@
 //! with reg = −log σ(D(z)), updated by the trainer's optimiser.
 
 use super::decoder::Decoder;
+use super::discriminator_grad::{mlp_bce, HostLayer, MlpGrads, Wanted};
 use super::encoder::{Encoder, GraphInput};
 use super::loss::{softplus, ReconLoss};
 use super::model::{GraphAutoencoder, LinkModel, VariationalGraphAutoencoder};
@@ -15,7 +16,7 @@ use crate::optim::{detached, Adam, Optimizer, Params};
 use crate::params::ParamStore;
 use crate::rng::RunRng;
 use crate::{Error, Result};
-use candle_core::{Device, Module, Tensor};
+use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::Linear;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -71,6 +72,51 @@ impl Discriminator {
     }
 }
 
+impl Discriminator {
+    /// The layers copied to the host, for [`mlp_bce`].
+    pub fn host_layers(&self) -> Result<Vec<HostLayer>> {
+        self.layers
+            .iter()
+            .map(|l| {
+                let (fan_out, fan_in) = l.weight().dims2()?;
+                let b = match l.bias() {
+                    Some(b) => b.to_vec1::<f32>()?,
+                    None => vec![0.0; fan_out],
+                };
+                Ok(HostLayer {
+                    w: l.weight().flatten_all()?.to_vec1::<f32>()?,
+                    b,
+                    fan_in,
+                    fan_out,
+                })
+            })
+            .collect()
+    }
+
+    /// [`mlp_bce`]'s layer gradients as tensors, one per parameter of `params` in its order.
+    fn param_grads(
+        &self,
+        params: &Params,
+        grads: MlpGrads,
+        device: &Device,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let mut by_id = HashMap::new();
+        for (l, (dw, db)) in self.layers.iter().zip(grads.layers) {
+            by_id.insert(
+                l.weight().id(),
+                Tensor::from_vec(dw, l.weight().shape(), device)?,
+            );
+            if let Some(b) = l.bias() {
+                by_id.insert(b.id(), Tensor::from_vec(db, b.shape(), device)?);
+            }
+        }
+        Ok(params
+            .iter()
+            .map(|(_, v)| by_id.remove(&v.as_tensor().id()))
+            .collect())
+    }
+}
+
 impl Module for Discriminator {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let mut h = x.clone(); // [n_nodes, latent]
@@ -103,6 +149,16 @@ impl AdversarialRegulariser {
         })
     }
 
+    /// The discriminator.
+    pub fn discriminator(&self) -> &Discriminator {
+        &self.discriminator
+    }
+
+    /// The discriminator's named parameters.
+    pub fn params(&self) -> Params {
+        self.with_optimizer(|o| o.params().clone())
+    }
+
     /// The discriminator's loss: −log σ(D(prior)) − log(1 − σ(D(z))), each a mean over rows.
     pub fn discriminator_loss(&self, z: &Tensor, prior: &Tensor) -> Result<Tensor> {
         let real = self.discriminator.forward(prior)?;
@@ -116,7 +172,12 @@ impl AdversarialRegulariser {
     }
 
     /// `steps` discriminator updates on `z` (detached) against prior draws from `rng`, then the regulariser.
+    /// On the CPU the updates and the regulariser's gradient are derived by hand ([`mlp_bce`]); elsewhere
+    /// they go through autograd. Both draw the same priors.
     pub fn train_and_regularise(&self, z: &Tensor, rng: &mut RunRng) -> Result<Tensor> {
+        if z.device().is_cpu() && z.dtype() == DType::F32 {
+            return self.train_and_regularise_host(z, rng);
+        }
         let fixed = z.detach();
         let mut opt = self.optimizer.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..self.steps {
@@ -126,6 +187,43 @@ impl AdversarialRegulariser {
             opt.step(&grads)?;
         }
         self.reg_loss(z)
+    }
+
+    fn train_and_regularise_host(&self, z: &Tensor, rng: &mut RunRng) -> Result<Tensor> {
+        let (n, width) = z.dims2()?;
+        let mean = 1.0 / n as f32;
+        // Rows 0..n: this step's prior draws (label 1); rows n..2n: the embedding (label 0).
+        let mut x = vec![0f32; 2 * n * width];
+        x[n * width..].copy_from_slice(&z.flatten_all()?.to_vec1::<f32>()?);
+        let both = |r: usize| (if r < n { 1.0 } else { 0.0 }, mean);
+        let all = Wanted {
+            weights: true,
+            input: false,
+        };
+        let mut opt = self.optimizer.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..self.steps {
+            rng.fill_normal(&mut x[..n * width]);
+            let grads = mlp_bce(&self.discriminator.host_layers()?, &x, both, all);
+            let per_param = self
+                .discriminator
+                .param_grads(opt.params(), grads, z.device())?;
+            opt.step_each(&per_param)?;
+        }
+        // −log σ(D(z)): label 1 for every row, its gradient in z attached as in `softplus_gram`.
+        let input = Wanted {
+            weights: false,
+            input: true,
+        };
+        let reg = mlp_bce(
+            &self.discriminator.host_layers()?,
+            &x[n * width..],
+            |_| (1.0, mean),
+            input,
+        );
+        let grad = Tensor::from_vec(reg.input, (n, width), z.device())?;
+        let surrogate = (z * grad)?.sum_all()?;
+        let value = Tensor::new(reg.loss as f32, z.device())?;
+        Ok(((surrogate.clone() - surrogate.detach())? + value)?)
     }
 
     fn with_optimizer<T>(&self, f: impl FnOnce(&mut Adam) -> T) -> T {
@@ -168,7 +266,7 @@ macro_rules! adversarial_link_model {
                 self.autoencoder.test(z, pos, neg)
             }
             fn own_params(&self) -> Params {
-                self.regulariser.with_optimizer(|o| o.params().clone())
+                self.regulariser.params()
             }
             fn own_optimizer_state(&self) -> (Vec<(String, Tensor)>, u64) {
                 self.regulariser.with_optimizer(|o| (o.state(), o.steps()))

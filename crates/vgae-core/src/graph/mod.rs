@@ -13,6 +13,7 @@ mod cuda;
 pub mod decoder;
 pub mod decoder_kind;
 pub mod directed_decoder;
+pub mod discriminator_grad;
 pub mod encoder;
 pub mod gcn;
 pub mod loss;

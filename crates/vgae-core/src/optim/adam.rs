@@ -1,4 +1,4 @@
-use super::{fused, grad, restore, Optimizer, Params};
+use super::{fused, restore, Optimizer, Params};
 use crate::Result;
 use candle_core::backprop::GradStore;
 use candle_core::Tensor;
@@ -57,21 +57,31 @@ impl Adam {
             t: 0,
         })
     }
-}
 
-impl Optimizer for Adam {
-    fn params(&self) -> &Params {
-        &self.params
-    }
-
-    fn step(&mut self, grads: &GradStore) -> Result<()> {
+    /// One update from a gradient per parameter, in [`Optimizer::params`]' order (`None` leaves that
+    /// parameter and its moments as they are): the entry of hand-derived steps, which build no `GradStore`.
+    pub fn step_each(&mut self, grads: &[Option<Tensor>]) -> Result<()> {
+        if grads.len() != self.params.len() {
+            return Err(crate::Error::msg(format!(
+                "Adam: {} gradients for {} parameters",
+                grads.len(),
+                self.params.len()
+            )));
+        }
         self.t += 1;
         let bc1 = 1.0 - self.beta1.powi(self.t as i32);
         let bc2 = 1.0 - self.beta2.powi(self.t as i32);
-        for (i, (name, var)) in self.params.iter().enumerate() {
-            let Some(g) = grad(grads, name, var)? else {
+        for (i, ((name, var), g)) in self.params.iter().zip(grads).enumerate() {
+            let Some(g) = g else {
                 continue;
             };
+            if g.shape() != var.shape() {
+                return Err(crate::Error::msg(format!(
+                    "gradient of {name} has shape {:?}, expected {:?}",
+                    g.shape(),
+                    var.shape()
+                )));
+            }
             // Candle's gradients still link to the step's graph: keep the state free of it.
             let g = &g.detach().contiguous()?;
             // In place on the CPU, with the tensor path's f32 operations in the same order (Candle's
@@ -109,6 +119,21 @@ impl Optimizer for Adam {
             self.v[i] = v;
         }
         Ok(())
+    }
+}
+
+impl Optimizer for Adam {
+    fn params(&self) -> &Params {
+        &self.params
+    }
+
+    fn step(&mut self, grads: &GradStore) -> Result<()> {
+        let each: Vec<_> = self
+            .params
+            .iter()
+            .map(|(_, var)| grads.get(var.as_tensor()).cloned())
+            .collect();
+        self.step_each(&each)
     }
 
     fn steps(&self) -> u64 {

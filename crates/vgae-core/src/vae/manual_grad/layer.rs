@@ -1,7 +1,7 @@
 //! One layer of the fast VAE step, forward and backward, as this thread's share of a [`crate::lockstep::run`].
 
-use super::mat::{fresh, gemm_into, HostParam, Mat};
 use super::ALIGN;
+use crate::host_mat::{fresh, gemm_into, HostParam, Mat};
 use crate::lockstep::{Member, Shared};
 use crate::vae::config::Activation;
 use crate::vae::model::Linear;

@@ -13,16 +13,15 @@
 //! with the split.)
 
 mod layer;
-mod mat;
 
 use super::config::Likelihood;
 use super::model::{Linear, Vae};
 use crate::graph::all_pairs_softplus::softplus_sigmoid;
+use crate::host_mat::{assume_init, fresh, gemm_into, Mat};
 use crate::lockstep::{self, Shared};
 use crate::{Error, Result};
 use candle_core::Tensor;
 use layer::{backward_cols, forward_cols, ActGrad, Dense, Hidden, HiddenRef, InputGrad};
-use mat::{assume_init, fresh, gemm_into, Mat};
 use std::mem::MaybeUninit;
 
 /// Column blocks of a thread start on multiples of this (8 f32: one AVX2 vector, half an AVX-512 one; 16

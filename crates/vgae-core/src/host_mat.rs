@@ -1,5 +1,6 @@
-//! Host views for the fast VAE step: parameters read in place, strided matrix operands over shared buffers,
-//! a single-threaded GEMM into them, and buffers that a GEMM fills before anything reads them.
+//! Host views for the hand-derived steps (the VAE's and the discriminator's): parameters read in place,
+//! strided matrix operands over shared buffers, a single-threaded GEMM into them, and buffers that a GEMM
+//! fills before anything reads them.
 
 use crate::lockstep::Shared;
 use crate::{Error, Result};
@@ -9,26 +10,26 @@ use std::mem::MaybeUninit;
 use std::ops::Range;
 
 /// A parameter tensor read in place (no copy): the lock guard and the offsets of its contiguous data.
-pub(super) struct HostParam<'a> {
+pub(crate) struct HostParam<'a> {
     guard: candle_core::StorageRef<'a>,
     range: (usize, usize),
 }
 
 impl HostParam<'_> {
-    pub(super) fn get(t: &Tensor) -> Result<HostParam<'_>> {
+    pub(crate) fn get(t: &Tensor) -> Result<HostParam<'_>> {
         let (guard, layout) = t.storage_and_layout();
         let range = layout
             .contiguous_offsets()
-            .ok_or_else(|| Error::msg("fast VAE step: parameter is not contiguous"))?;
+            .ok_or_else(|| Error::msg("hand-derived step: parameter is not contiguous"))?;
         if !matches!(&*guard, Storage::Cpu(CpuStorage::F32(_))) {
             return Err(Error::msg(
-                "fast VAE step: parameter is not an f32 CPU tensor",
+                "hand-derived step: parameter is not an f32 CPU tensor",
             ));
         }
         Ok(HostParam { guard, range })
     }
 
-    pub(super) fn slice(&self) -> &[f32] {
+    pub(crate) fn slice(&self) -> &[f32] {
         match &*self.guard {
             Storage::Cpu(CpuStorage::F32(v)) => &v[self.range.0..self.range.1],
             _ => unreachable!("checked in HostParam::get"),
@@ -39,7 +40,7 @@ impl HostParam<'_> {
 /// A matrix operand by pointer and strides: element `(i, j)` is at `ptr[i·rs + j·cs]`. Made only from
 /// [`Mat::of`] and its sub-views, so every element it names lies inside the buffer it came from.
 #[derive(Clone, Copy)]
-pub(super) struct Mat {
+pub(crate) struct Mat {
     ptr: *mut f32,
     rows: usize,
     cols: usize,
@@ -53,7 +54,7 @@ unsafe impl Sync for Mat {}
 
 impl Mat {
     /// A row-major `[rows, cols]` matrix at the start of a buffer of `len` floats.
-    pub(super) fn of(ptr: *const f32, len: usize, rows: usize, cols: usize) -> Mat {
+    pub(crate) fn of(ptr: *const f32, len: usize, rows: usize, cols: usize) -> Mat {
         assert!(
             rows * cols <= len,
             "matrix [{rows}, {cols}] in a buffer of {len}"
@@ -67,15 +68,15 @@ impl Mat {
         }
     }
 
-    pub(super) fn shared(s: Shared, rows: usize, cols: usize) -> Mat {
+    pub(crate) fn shared(s: Shared, rows: usize, cols: usize) -> Mat {
         Mat::of(s.ptr(), s.len(), rows, cols)
     }
 
-    pub(super) fn height(&self) -> usize {
+    pub(crate) fn height(&self) -> usize {
         self.rows
     }
 
-    pub(super) fn t(self) -> Mat {
+    pub(crate) fn t(self) -> Mat {
         Mat {
             rows: self.cols,
             cols: self.rows,
@@ -85,7 +86,7 @@ impl Mat {
         }
     }
 
-    pub(super) fn cols(self, c: Range<usize>) -> Mat {
+    pub(crate) fn cols(self, c: Range<usize>) -> Mat {
         assert!(c.end <= self.cols);
         Mat {
             // SAFETY: `c.start < cols` (or the view is empty), so the offset stays inside the buffer.
@@ -95,7 +96,7 @@ impl Mat {
         }
     }
 
-    pub(super) fn rows(self, r: Range<usize>) -> Mat {
+    pub(crate) fn rows(self, r: Range<usize>) -> Mat {
         self.t().cols(r).t()
     }
 }
@@ -104,7 +105,7 @@ impl Mat {
 ///
 /// # Safety
 /// No other thread writes `a` or `b`, or reads or writes the elements of `y`, until the next barrier.
-pub(super) unsafe fn gemm_into(y: Mat, acc: bool, a: Mat, b: Mat) {
+pub(crate) unsafe fn gemm_into(y: Mat, acc: bool, a: Mat, b: Mat) {
     let (m, n, k) = (y.rows, y.cols, a.cols);
     assert!(a.rows == m && b.rows == k && b.cols == n, "GEMM shapes");
     if m == 0 || n == 0 {
@@ -135,7 +136,7 @@ pub(super) unsafe fn gemm_into(y: Mat, acc: bool, a: Mat, b: Mat) {
 
 /// A buffer left uninitialised: the GEMM that starts its phase writes every element before anything reads
 /// it (the step's `memset`s cost as much as its element-wise passes).
-pub(super) fn fresh(n: usize) -> Vec<MaybeUninit<f32>> {
+pub(crate) fn fresh(n: usize) -> Vec<MaybeUninit<f32>> {
     let mut v = Vec::with_capacity(n);
     // SAFETY: `MaybeUninit` needs no initialisation.
     unsafe { v.set_len(n) };
@@ -146,7 +147,7 @@ pub(super) fn fresh(n: usize) -> Vec<MaybeUninit<f32>> {
 ///
 /// # Safety
 /// Every element is initialised.
-pub(super) unsafe fn assume_init(v: Vec<MaybeUninit<f32>>) -> Vec<f32> {
+pub(crate) unsafe fn assume_init(v: Vec<MaybeUninit<f32>>) -> Vec<f32> {
     let mut v = std::mem::ManuallyDrop::new(v);
     Vec::from_raw_parts(v.as_mut_ptr().cast(), v.len(), v.capacity())
 }
