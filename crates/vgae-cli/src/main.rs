@@ -6,6 +6,7 @@ mod data_cmd;
 mod experiment_cmd;
 mod globals;
 mod hub_cmd;
+mod minibatch_cmd;
 mod reproduce_cmd;
 mod split_cmd;
 mod tasks_cmd;
@@ -46,6 +47,8 @@ enum Command {
     /// Experiment grids from a TOML file: resumable, one run directory per cell, tables of mean ± std.
     #[command(subcommand)]
     Experiment(experiment_cmd::ExperimentCommand),
+    /// GAE* on edge mini-batches over neighbour-sampled receptive fields (graphs past full-batch memory).
+    Minibatch(minibatch_cmd::MiniBatchArgs),
     /// Continue a run from its latest checkpoint (bit-identical to an uninterrupted run on CPU).
     Resume(ckpt_cmd::ResumeArgs),
     /// Recompute AUC / AP (graph) or test -ELBO (VAE) from a checkpoint alone.
@@ -166,6 +169,7 @@ fn main() {
         Command::Data(c) => data_cmd::run(c, &cli.globals),
         Command::Split(c) => split_cmd::run(c, &cli.globals),
         Command::Train(a) => train_cmd::run(a, &cli.globals),
+        Command::Minibatch(a) => minibatch_cmd::run_cmd(a, &cli.globals),
         Command::Reproduce(c) => reproduce_cmd::run(c, &cli.globals),
         Command::Tasks(a) => tasks_cmd::run(a, &cli.globals),
         Command::Experiment(c) => experiment_cmd::run(c, &cli.globals),

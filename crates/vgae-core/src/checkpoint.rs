@@ -14,7 +14,7 @@ pub const FORMAT_KEY: &str = "format";
 /// The metadata key holding `{"tensor name": "sha256 of its bytes, hex", ...}` as JSON.
 pub const DIGESTS_KEY: &str = "tensor_sha256";
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
 }
@@ -78,7 +78,7 @@ pub fn verify(path: &Path) -> Result<Verified> {
 
 /// Parses a checkpoint's header and tensor table and checks the digests: the tensor views, the metadata and
 /// what the check found.
-fn open<'a>(
+pub(crate) fn open<'a>(
     path: &Path,
     bytes: &'a [u8],
 ) -> Result<(SafeTensors<'a>, HashMap<String, String>, Verified)> {

@@ -64,7 +64,8 @@ pub fn request_stop() {
     stop().store(true, Ordering::SeqCst);
 }
 
-fn stop_requested() -> bool {
+/// Whether [`request_stop`] (or a signal through [`stop_flag`]) asked the loops to stop.
+pub fn stop_requested() -> bool {
     stop().load(Ordering::SeqCst)
 }
 

@@ -72,6 +72,37 @@ impl CsrMatrix {
 
     /// The transpose, again in CSR form.
     pub fn transpose(&self) -> Self {
+        // A counting sort: O(nnz), and each output row comes out sorted by column (input rows in order).
+        let mut indptr = vec![0usize; self.cols + 1];
+        for &c in &self.indices {
+            indptr[c as usize + 1] += 1;
+        }
+        for i in 0..self.cols {
+            indptr[i + 1] += indptr[i];
+        }
+        let mut next = indptr.clone();
+        let (mut indices, mut data) = (vec![0u32; self.nnz()], vec![0f32; self.nnz()]);
+        for r in 0..self.rows {
+            let (c, v) = self.row(r);
+            for (&c, &v) in c.iter().zip(v) {
+                let at = &mut next[c as usize];
+                indices[*at] = r as u32;
+                data[*at] = v;
+                *at += 1;
+            }
+        }
+        let t = CsrMatrix {
+            rows: self.cols,
+            cols: self.rows,
+            indptr,
+            indices,
+            data,
+        };
+        let repeats = (0..t.rows).any(|r| t.row(r).0.windows(2).any(|w| w[0] == w[1]));
+        if !repeats {
+            return t;
+        }
+        // A repeated (row, column) entry: sum it, as `from_triplets` does.
         let t = (0..self.rows)
             .flat_map(|r| {
                 let (c, v) = self.row(r);

@@ -18,6 +18,7 @@ pub mod encoder;
 pub mod gcn;
 pub mod loss;
 pub mod memory;
+pub mod minibatch;
 pub mod model;
 pub mod negatives;
 pub mod norm;

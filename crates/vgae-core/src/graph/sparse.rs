@@ -242,6 +242,18 @@ crate::simd::multiversion! {
     fn scatter_range(a: &CsrMatrix, rows: std::ops::Range<usize>, h: &[f32], d: usize, y: &mut [f32]) = scatter_kernel;
 }
 
+/// `A · H` on the host, `h: [A.cols, d]` row-major → `[A.rows, d]`, parallel over rows: the product of
+/// [`SparseMatrix::matmul`] without a tensor or a transpose (inference over a whole large graph).
+pub fn csr_matmul(a: &CsrMatrix, h: &[f32], d: usize) -> Vec<f32> {
+    assert_eq!(h.len(), a.cols * d, "dense operand of the wrong size");
+    let mut out = vec![0f32; a.rows * d];
+    out.par_chunks_mut(d.max(1))
+        .enumerate()
+        .with_min_len(64)
+        .for_each(|(r, y)| spmm_row(a, r, h, d, y));
+    out
+}
+
 struct SpmmOp {
     m: Arc<SparseMatrix>,
     transposed: bool,
@@ -288,11 +300,7 @@ impl CustomOp1 for SpmmOp {
             let out = scatter_transposed(&self.m.a, h, d);
             return Ok((CpuStorage::F32(out), Shape::from((self.m.a.cols, d))));
         }
-        let mut out = vec![0f32; a.rows * d];
-        out.par_chunks_mut(d)
-            .enumerate()
-            .with_min_len(64)
-            .for_each(|(r, y)| spmm_row(a, r, h, d, y));
+        let out = csr_matmul(a, h, d);
         Ok((CpuStorage::F32(out), Shape::from((a.rows, d))))
     }
 

@@ -1,0 +1,129 @@
+//! The featureless encoder's first weight matrix W₀ (`[nodes, width]`, X = I) as a table of rows with its
+//! Adam moments, updated only in the rows a batch touched (lazy Adam, as `torch.optim.SparseAdam`): a step
+//! costs O(batch receptive field), not O(nodes).
+
+use crate::{Error, Result};
+use rayon::prelude::*;
+
+/// W₀ and its first and second Adam moments, row-major `[nodes, width]`.
+pub struct EmbeddingTable {
+    /// Rows.
+    pub nodes: usize,
+    /// Columns.
+    pub width: usize,
+    /// The weights.
+    pub w: Vec<f32>,
+    /// Adam's `exp_avg`.
+    pub m: Vec<f32>,
+    /// Adam's `exp_avg_sq`.
+    pub v: Vec<f32>,
+}
+
+/// Adam's settings for [`EmbeddingTable::step`] (PyTorch's defaults but the learning rate).
+#[derive(Debug, Clone, Copy)]
+pub struct AdamSettings {
+    /// Learning rate.
+    pub lr: f64,
+    /// First-moment decay, 0.9.
+    pub beta1: f64,
+    /// Second-moment decay, 0.999.
+    pub beta2: f64,
+    /// Added to √v̂, 1e-8.
+    pub eps: f64,
+}
+
+impl AdamSettings {
+    /// PyTorch's defaults with learning rate `lr`.
+    pub fn new(lr: f64) -> Self {
+        AdamSettings {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+}
+
+impl EmbeddingTable {
+    /// A table holding `w` (`[nodes, width]`) with zero moments.
+    pub fn new(w: Vec<f32>, nodes: usize, width: usize) -> Result<Self> {
+        if w.len() != nodes * width {
+            return Err(Error::msg(format!(
+                "embedding table: {} floats for [{nodes}, {width}]",
+                w.len()
+            )));
+        }
+        Ok(EmbeddingTable {
+            nodes,
+            width,
+            m: vec![0.0; w.len()],
+            v: vec![0.0; w.len()],
+            w,
+        })
+    }
+
+    /// The rows `ids`, in order, as one `[ids.len(), width]` buffer.
+    pub fn gather(&self, ids: &[u32]) -> Vec<f32> {
+        let d = self.width;
+        let mut out = vec![0f32; ids.len() * d];
+        out.par_chunks_mut(d * 256)
+            .zip(ids.par_chunks(256))
+            .for_each(|(o, ids)| {
+                for (o, &i) in o.chunks_exact_mut(d).zip(ids) {
+                    o.copy_from_slice(&self.w[i as usize * d..(i as usize + 1) * d]);
+                }
+            });
+        out
+    }
+
+    /// Adam step `t` (1-based, the run's step count) on rows `ids` (distinct) with their gradients `grad`
+    /// (`[ids.len(), width]`); the other rows and their moments stay as they are.
+    pub fn step(&mut self, ids: &[u32], grad: &[f32], t: u64, a: &AdamSettings) {
+        let d = self.width;
+        assert_eq!(grad.len(), ids.len() * d, "one gradient row per id");
+        let (b1, b2) = (a.beta1 as f32, a.beta2 as f32);
+        let (c1, c2) = ((1.0 - a.beta1) as f32, (1.0 - a.beta2) as f32);
+        let r1 = (1.0 / (1.0 - a.beta1.powi(t as i32))) as f32;
+        let r2 = (1.0 / (1.0 - a.beta2.powi(t as i32))) as f32;
+        let (lr, eps) = (a.lr as f32, a.eps as f32);
+        let (w, m, v) = (
+            SharedRows(self.w.as_mut_ptr()),
+            SharedRows(self.m.as_mut_ptr()),
+            SharedRows(self.v.as_mut_ptr()),
+        );
+        assert!(ids.iter().all(|&i| (i as usize) < self.nodes));
+        ids.par_iter()
+            .zip(grad.par_chunks(d))
+            .with_min_len(256)
+            .for_each(|(&i, g)| {
+                let at = i as usize * d;
+                // SAFETY: `i < nodes` (asserted), so the row lies inside each buffer; the ids are distinct
+                // (the caller's contract: a batch's sources), so no two threads touch the same row.
+                let (w, m, v) = unsafe { (w.row(at, d), m.row(at, d), v.row(at, d)) };
+                for k in 0..d {
+                    m[k] = m[k] * b1 + g[k] * c1;
+                    v[k] = v[k] * b2 + g[k] * g[k] * c2;
+                    w[k] -= (m[k] * r1) / ((v[k] * r2).sqrt() + eps) * lr;
+                }
+            });
+    }
+}
+
+/// A buffer's base pointer, shared by threads that each write their own rows.
+#[derive(Clone, Copy)]
+struct SharedRows(*mut f32);
+
+// SAFETY: used only in `step`, where each thread writes rows no other thread touches.
+unsafe impl Send for SharedRows {}
+unsafe impl Sync for SharedRows {}
+
+impl SharedRows {
+    /// Row `[at, at + d)` as a slice.
+    ///
+    /// # Safety
+    /// In bounds of the buffer, and no other live reference to these floats.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn row(&self, at: usize, d: usize) -> &mut [f32] {
+        std::slice::from_raw_parts_mut(self.0.add(at), d)
+    }
+}
