@@ -65,7 +65,7 @@ pub fn mlp_bce(
     assert!(
         layers.last().is_some_and(|l| l.fan_out == 1)
             && layers.windows(2).all(|p| p[0].fan_out == p[1].fan_in)
-            && x.len() % width == 0,
+            && x.len().is_multiple_of(width),
         "mlp_bce: layer sizes or input length do not chain"
     );
     let rows = x.len() / width;
