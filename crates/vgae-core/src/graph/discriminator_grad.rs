@@ -113,8 +113,9 @@ fn view(v: &[f32], rows: usize, cols: usize) -> Mat {
 fn product(a: Mat, b: Mat, rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0f32; rows * cols];
     let y = Mat::of(out.as_mut_ptr(), out.len(), rows, cols);
-    // SAFETY: `out` is this call's own buffer; `a` and `b` view buffers nobody writes during the call (the
-    // chunk's own activations, the shared read-only weights and input).
+    // `out` is this call's own buffer; `a` and `b` view buffers nobody writes during the call (the chunk's
+    // own activations, the shared read-only weights and input).
+    // SAFETY: as just said, the rule of `gemm_into`.
     unsafe { gemm_into(y, false, a, b) };
     out
 }

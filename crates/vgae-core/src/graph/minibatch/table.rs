@@ -97,8 +97,9 @@ impl EmbeddingTable {
             .with_min_len(256)
             .for_each(|(&i, g)| {
                 let at = i as usize * d;
-                // SAFETY: `i < nodes` (asserted), so the row lies inside each buffer; the ids are distinct
-                // (the caller's contract: a batch's sources), so no two threads touch the same row.
+                // `i < nodes` (asserted), so the row lies inside each buffer; the ids are distinct (the
+                // caller's contract: a batch's sources), so no two threads touch the same row.
+                // SAFETY: as just said.
                 let (w, m, v) = unsafe { (w.row(at, d), m.row(at, d), v.row(at, d)) };
                 for k in 0..d {
                     m[k] = m[k] * b1 + g[k] * c1;
