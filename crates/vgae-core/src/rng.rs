@@ -78,8 +78,17 @@ impl RunRng {
 
     /// Glorot/Xavier-uniform init for a `[fan_in, fan_out]` weight, as in the reference GCN.
     pub fn glorot(&mut self, fan_in: usize, fan_out: usize, device: &Device) -> Result<Tensor> {
+        let v = self.glorot_host(fan_in, fan_out);
+        Ok(Tensor::from_vec(v, &[fan_in, fan_out], device)?)
+    }
+
+    /// The draws of [`RunRng::glorot`] as a host buffer, `[fan_in, fan_out]` row-major (a table too large
+    /// to copy through a tensor).
+    pub fn glorot_host(&mut self, fan_in: usize, fan_out: usize) -> Vec<f32> {
         let r = (6.0 / (fan_in + fan_out) as f32).sqrt();
-        self.uniform(-r, r, &[fan_in, fan_out], device)
+        (0..fan_in * fan_out)
+            .map(|_| self.0.random_range(-r..r))
+            .collect()
     }
 
     /// A fresh seed for a sub-generator (e.g. one per dataset in a sweep).

@@ -17,7 +17,6 @@ use crate::rng::RunRng;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
 use rand::seq::SliceRandom;
-use rand::Rng;
 use std::time::Instant;
 use vgae_data::{CsrMatrix, EdgeSplit};
 
@@ -62,14 +61,6 @@ pub struct MiniBatchResult {
     pub epoch_seconds: f64,
 }
 
-/// Glorot-uniform `[fan_in, fan_out]` on the host: the draws of [`RunRng::glorot`].
-fn glorot(rng: &mut RunRng, fan_in: usize, fan_out: usize) -> Vec<f32> {
-    let r = (6.0 / (fan_in + fan_out) as f32).sqrt();
-    (0..fan_in * fan_out)
-        .map(|_| rng.0.random_range(-r..r))
-        .collect()
-}
-
 impl MiniBatchTrainer {
     /// A fresh run on `split` (over `nodes` nodes) with its weights drawn from `rng`, which the run then
     /// keeps drawing from (epoch permutations, negatives, neighbour samples).
@@ -88,11 +79,11 @@ impl MiniBatchTrainer {
             )));
         }
         let widths = cfg.widths();
-        let table = EmbeddingTable::new(glorot(&mut rng, nodes, widths[0]), nodes, widths[0])?;
+        let table = EmbeddingTable::new(rng.glorot_host(nodes, widths[0]), nodes, widths[0])?;
         let dense = widths
             .windows(2)
             .map(|w| {
-                let v = glorot(&mut rng, w[0], w[1]);
+                let v = rng.glorot_host(w[0], w[1]);
                 Ok(Var::from_tensor(&Tensor::from_vec(
                     v,
                     (w[0], w[1]),
