@@ -25,6 +25,18 @@ fn prefetch(s: &[f32], i: usize) {
     let _ = (s, i);
 }
 
+/// A hint to bring the cache line at `p` into cache. Any address will do: a prefetch never faults or writes.
+#[inline(always)]
+pub(crate) fn prefetch_ptr(p: *const f32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as said, a prefetch of any address is harmless.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 struct PairDot {
     pairs: Arc<Vec<[u32; 2]>>,
 }

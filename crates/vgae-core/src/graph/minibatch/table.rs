@@ -2,6 +2,7 @@
 //! Adam moments, updated only in the rows a batch touched (lazy Adam, as `torch.optim.SparseAdam`): a step
 //! costs O(batch receptive field), not O(nodes).
 
+use crate::graph::pairdot::prefetch_ptr;
 use crate::{Error, Result};
 use rayon::prelude::*;
 
@@ -81,33 +82,74 @@ impl EmbeddingTable {
     pub fn step(&mut self, ids: &[u32], grad: &[f32], t: u64, a: &AdamSettings) {
         let d = self.width;
         assert_eq!(grad.len(), ids.len() * d, "one gradient row per id");
-        let (b1, b2) = (a.beta1 as f32, a.beta2 as f32);
-        let (c1, c2) = ((1.0 - a.beta1) as f32, (1.0 - a.beta2) as f32);
-        let r1 = (1.0 / (1.0 - a.beta1.powi(t as i32))) as f32;
-        let r2 = (1.0 / (1.0 - a.beta2.powi(t as i32))) as f32;
-        let (lr, eps) = (a.lr as f32, a.eps as f32);
+        let k = Coeffs {
+            b1: a.beta1 as f32,
+            b2: a.beta2 as f32,
+            c1: (1.0 - a.beta1) as f32,
+            c2: (1.0 - a.beta2) as f32,
+            r1: (1.0 / (1.0 - a.beta1.powi(t as i32))) as f32,
+            r2: (1.0 / (1.0 - a.beta2.powi(t as i32))) as f32,
+            lr: a.lr as f32,
+            eps: a.eps as f32,
+        };
         let (w, m, v) = (
             SharedRows(self.w.as_mut_ptr()),
             SharedRows(self.m.as_mut_ptr()),
             SharedRows(self.v.as_mut_ptr()),
         );
         assert!(ids.iter().all(|&i| (i as usize) < self.nodes));
-        ids.par_iter()
-            .zip(grad.par_chunks(d))
-            .with_min_len(256)
-            .for_each(|(&i, g)| {
-                let at = i as usize * d;
-                // `i < nodes` (asserted), so the row lies inside each buffer; the ids are distinct (the
-                // caller's contract: a batch's sources), so no two threads touch the same row.
-                // SAFETY: as just said.
-                let (w, m, v) = unsafe { (w.row(at, d), m.row(at, d), v.row(at, d)) };
-                for k in 0..d {
-                    m[k] = m[k] * b1 + g[k] * c1;
-                    v[k] = v[k] * b2 + g[k] * g[k] * c2;
-                    w[k] -= (m[k] * r1) / ((v[k] * r2).sqrt() + eps) * lr;
+        ids.par_chunks(256)
+            .zip(grad.par_chunks(256 * d))
+            .for_each(|(ids, grad)| {
+                for (j, (&i, g)) in ids.iter().zip(grad.chunks_exact(d)).enumerate() {
+                    // Rows are random reads and writes of three tables: ask for them a few rows ahead.
+                    if let Some(&next) = ids.get(j + AHEAD) {
+                        for buf in [w, m, v] {
+                            for line in (0..d).step_by(16) {
+                                prefetch_ptr(buf.0.wrapping_add(next as usize * d + line));
+                            }
+                        }
+                    }
+                    let at = i as usize * d;
+                    // `i < nodes` (asserted), so the row lies inside each buffer; the ids are distinct (the
+                    // caller's contract: a batch's sources), so no two threads touch the same row.
+                    // SAFETY: as just said.
+                    let (w, m, v) = unsafe { (w.row(at, d), m.row(at, d), v.row(at, d)) };
+                    adam_row(w, m, v, g, k);
                 }
             });
     }
+}
+
+/// Rows ahead to prefetch in [`EmbeddingTable::step`].
+const AHEAD: usize = 8;
+
+/// Adam's per-step constants in f32.
+#[derive(Clone, Copy)]
+struct Coeffs {
+    b1: f32,
+    b2: f32,
+    c1: f32,
+    c2: f32,
+    r1: f32,
+    r2: f32,
+    lr: f32,
+    eps: f32,
+}
+
+/// One row's Adam update (√ and ÷ are correctly rounded at every SIMD width: the same bits on each).
+#[inline(always)]
+fn adam_row_body(w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: Coeffs) {
+    for (((w, m), v), &g) in w.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+        *m = *m * k.b1 + g * k.c1;
+        *v = *v * k.b2 + g * g * k.c2;
+        *w -= (*m * k.r1) / ((*v * k.r2).sqrt() + k.eps) * k.lr;
+    }
+}
+
+crate::simd::multiversion! {
+    /// [`adam_row_body`] through its widest build.
+    fn adam_row(w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: Coeffs) = adam_row_body;
 }
 
 /// A buffer's base pointer, shared by threads that each write their own rows.
