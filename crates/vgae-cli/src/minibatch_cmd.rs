@@ -25,6 +25,10 @@ pub struct MiniBatchArgs {
     /// Neighbours sampled per node for each GCN layer, input layer first; 0 = every neighbour (exact).
     #[arg(long, value_delimiter = ',', default_value = "10,10")]
     pub fanouts: Vec<usize>,
+    /// The last layer reads out-of-batch neighbours' hidden rows from a stored history (GNNAutoScale):
+    /// a one-hop receptive field; needs one hidden layer and --fanouts F,0.
+    #[arg(long)]
+    pub history: bool,
     /// Hidden layer widths, comma-separated (the paper: 32).
     #[arg(long, value_delimiter = ',', default_value = "32")]
     pub hidden: Vec<usize>,
@@ -95,6 +99,9 @@ fn graph(g: &Globals, a: &MiniBatchArgs, dataset: &str, seed: u64) -> anyhow::Re
 }
 
 pub fn run_cmd(a: MiniBatchArgs, g: &Globals) -> anyhow::Result<()> {
+    // Ranks of an `mpirun -np N` launch (one process otherwise): rank 0 alone prints and writes the run.
+    let comm = vgae_mpi::collective_from_env()?;
+    let (rank, ranks) = (comm.rank(), comm.size());
     let (spec, rd, resume) = match &a.resume {
         Some(dir) => {
             let rd = RunDir::create(dir)?;
@@ -109,6 +116,7 @@ pub fn run_cmd(a: MiniBatchArgs, g: &Globals) -> anyhow::Result<()> {
                 epochs: a.epochs,
                 lr: a.lr,
                 eval_every: a.eval_every,
+                history: a.history,
             };
             config.validate()?;
             let spec = MiniBatchRun {
@@ -136,24 +144,38 @@ pub fn run_cmd(a: MiniBatchArgs, g: &Globals) -> anyhow::Result<()> {
             EdgeSplit::new(&graph, &Default::default(), spec.seed, &mut rng.0)?
         }
     };
-    g.note(&format!(
-        "{}: {} nodes, {} training edges, batches of {} edges, fan-outs {:?}, run dir {}",
-        graph.name,
+    if rank == 0 {
+        g.note(&format!(
+            "{}: {} nodes, {} training edges, batches of {} edges on {ranks} rank(s), fan-outs {:?}, \
+             run dir {}",
+            graph.name,
+            graph.num_nodes,
+            split.train_pos.len(),
+            spec.config.batch_edges,
+            spec.config.fanouts,
+            rd.path().display()
+        ));
+    }
+    let quiet = g.quiet || rank != 0;
+    let result = run(
         graph.num_nodes,
-        split.train_pos.len(),
-        spec.config.batch_edges,
-        spec.config.fanouts,
-        rd.path().display()
-    ));
-    let quiet = g.quiet;
-    let result = run(graph.num_nodes, &split, &spec, &rd, resume, &mut |r| {
-        if !quiet {
-            eprintln!(
-                "epoch {}: loss {:.4} val AUC {:.4} AP {:.4} ({:.2} s)",
-                r.epoch, r.loss, r.val_auc, r.val_ap, r.seconds
-            );
-        }
-    })?;
+        &split,
+        &spec,
+        &rd,
+        resume,
+        comm,
+        &mut |r| {
+            if !quiet {
+                eprintln!(
+                    "epoch {}: loss {:.4} val AUC {:.4} AP {:.4} ({:.2} s)",
+                    r.epoch, r.loss, r.val_auc, r.val_ap, r.seconds
+                );
+            }
+        },
+    )?;
+    if rank != 0 {
+        return Ok(());
+    }
     if a.json {
         println!("{}", serde_json::to_string(&result)?);
     } else {

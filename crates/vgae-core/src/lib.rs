@@ -3,6 +3,7 @@
 
 pub mod baselines;
 pub mod checkpoint;
+pub mod collective;
 pub mod device;
 pub mod error;
 pub mod experiments;

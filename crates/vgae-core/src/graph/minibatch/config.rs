@@ -20,6 +20,11 @@ pub struct MiniBatchConfig {
     pub lr: f64,
     /// Validation scoring every this many epochs (and after the last); 0: only after the last.
     pub eval_every: usize,
+    /// The last layer reads the hidden rows of out-of-batch neighbours from a history of stored rows
+    /// (GNNAutoScale) instead of computing them: a one-hop receptive field. Needs one hidden layer and a
+    /// last fan-out of 0.
+    #[serde(default)]
+    pub history: bool,
 }
 
 impl MiniBatchConfig {
@@ -34,6 +39,7 @@ impl MiniBatchConfig {
             epochs,
             lr: 0.01,
             eval_every: 1,
+            history: false,
         }
     }
 
@@ -52,6 +58,14 @@ impl MiniBatchConfig {
         }
         if self.latent == 0 || self.hidden.contains(&0) {
             return Err(Error::msg("mini-batch: layer widths must be positive"));
+        }
+        if self.history && (self.hidden.len() != 1 || self.fanouts.last() != Some(&0)) {
+            return Err(Error::msg(format!(
+                "mini-batch: --history needs one hidden layer (got {}) and a last fan-out of 0, since the \
+                 last layer reads every neighbour, fresh or stored (got --fanouts {:?})",
+                self.hidden.len(),
+                self.fanouts
+            )));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(Error::msg(format!(

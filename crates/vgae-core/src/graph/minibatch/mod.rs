@@ -6,6 +6,8 @@
 
 pub mod checkpoint;
 mod config;
+mod forward;
+mod history;
 mod resume;
 pub mod run;
 mod sampler;
@@ -13,6 +15,7 @@ mod table;
 mod trainer;
 
 pub use config::MiniBatchConfig;
+pub use history::{History, SplitRows};
 pub use resume::FORMAT;
 pub use sampler::{Block, NeighbourSampler};
 pub use table::{AdamSettings, EmbeddingTable};

@@ -1,6 +1,6 @@
-//! A mini-batch run's checkpoint: W₀ and its moments, the dense weights and their Adam state, the RNG now
-//! and at the epoch's start, and the position in the epoch. A run resumed from it — at an epoch's end or
-//! after any batch — continues bit for bit.
+//! A mini-batch run's checkpoint: W₀ and its moments, the dense weights and their Adam state, the stored
+//! hidden rows of a run with a history, the RNG now and at the epoch's start, and the position in the
+//! epoch. A run resumed from it — at an epoch's end or after any batch — continues bit for bit.
 
 use super::checkpoint::{self, HostCheckpoint};
 use super::trainer::MiniBatchTrainer;
@@ -46,6 +46,9 @@ impl MiniBatchTrainer {
                 shape,
             ),
         ];
+        if let Some(h) = &self.history {
+            tensors.push(("history.hidden", &h.h, vec![self.table.nodes, h.width]));
+        }
         tensors.extend(
             dense
                 .iter()
@@ -105,6 +108,9 @@ impl MiniBatchTrainer {
         self.table.w = take("encoder.conv1.weight", &shape)?;
         self.table.m = take("optim.encoder.conv1.weight.exp_avg", &shape)?;
         self.table.v = take("optim.encoder.conv1.weight.exp_avg_sq", &shape)?;
+        if let Some(h) = &mut self.history {
+            h.h = take("history.hidden", &[self.table.nodes, h.width])?;
+        }
         let mut state = HashMap::new();
         for (name, var) in self.opt.params().clone() {
             let dims = var.dims().to_vec();

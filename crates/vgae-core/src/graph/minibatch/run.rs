@@ -4,6 +4,7 @@
 //! from the latest checkpoint bit for bit.
 
 use super::{MiniBatchConfig, MiniBatchResult, MiniBatchTrainer};
+use crate::collective::Collective;
 use crate::graph::trainer::EpochRecord;
 use crate::rng::RunRng;
 use crate::rundir::RunDir;
@@ -32,45 +33,58 @@ pub const LATEST_FILE: &str = "latest.safetensors";
 /// The checkpoint after the last epoch.
 pub const FINAL_FILE: &str = "final.safetensors";
 
-/// Trains `spec` on `split` (over `nodes` nodes) in `rd`; with `resume`, from `rd`'s latest checkpoint.
-/// `on_epoch` sees each finished epoch.
+/// Trains `spec` on `split` (over `nodes` nodes) in `rd`, shared by the ranks of `comm`; with `resume`,
+/// from `rd`'s latest checkpoint (every rank reads it). Rank 0 alone writes the run directory; `on_epoch`
+/// sees each finished epoch.
 pub fn run(
     nodes: usize,
     split: &EdgeSplit,
     spec: &MiniBatchRun,
     rd: &RunDir,
     resume: bool,
+    comm: Box<dyn Collective>,
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Result<MiniBatchResult> {
     let latest = rd.checkpoints().join(LATEST_FILE);
+    let writer = comm.rank() == 0;
     let mut t = MiniBatchTrainer::new(
         nodes,
         split.clone(),
         spec.config.clone(),
         RunRng::stream(spec.seed, 1),
-    )?;
+    )?
+    .with_collective(comm);
     if resume {
         t.load(&latest)?;
-    } else {
+    } else if writer {
         rd.write_json(RUN_FILE, spec)?;
         split.save(&rd.join(SPLIT_FILE))?;
     }
-    write_metrics(rd, &t.records)?;
+    if writer {
+        write_metrics(rd, &t.records)?;
+    }
     let every = spec.checkpoint_every;
     let mut since = 0usize;
-    // After SIGINT / SIGTERM (`run_loop::request_stop`): checkpoint after the current batch and stop.
+    // After SIGINT / SIGTERM (`run_loop::request_stop`) on any rank: checkpoint after the current batch and
+    // stop, all ranks together.
     let mut batch_done = |t: &MiniBatchTrainer| -> Result<bool> {
         since += 1;
-        let stop = crate::run_loop::stop_requested();
+        let mut flag = [f32::from(u8::from(crate::run_loop::stop_requested()))];
+        t.collective().all_reduce_sum(&mut flag)?;
+        let stop = flag[0] > 0.0;
+        if writer && (stop || (every > 0 && since >= every)) {
+            t.save(&latest)?;
+        }
         if stop || (every > 0 && since >= every) {
             since = 0;
-            t.save(&latest)?;
         }
         Ok(stop)
     };
     let mut epoch_done = |t: &MiniBatchTrainer, r: &EpochRecord| -> Result<()> {
-        write_metrics(rd, &t.records)?;
-        t.save(&latest)?;
+        if writer {
+            write_metrics(rd, &t.records)?;
+            t.save(&latest)?;
+        }
         on_epoch(r);
         Ok(())
     };
@@ -86,9 +100,13 @@ pub fn run(
             ),
         });
     }
-    t.save(&rd.join(FINAL_FILE))?;
     let result = t.result()?;
-    rd.write_json("result.json", &result)?;
+    if writer {
+        t.save(&rd.join(FINAL_FILE))?;
+        rd.write_json("result.json", &result)?;
+    }
+    // No rank returns before rank 0's files are written (a resume or a reader may follow at once).
+    t.collective().barrier()?;
     Ok(result)
 }
 

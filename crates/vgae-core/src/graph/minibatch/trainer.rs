@@ -4,19 +4,22 @@
 //! Validation and test scores embed the whole graph exactly, layer by layer on the host.
 
 use super::config::MiniBatchConfig;
+use super::history::History;
 use super::sampler::NeighbourSampler;
 use super::table::{AdamSettings, EmbeddingTable};
+use crate::collective::{decode_rows, encode_rows, merge_rows, shard, Collective, SingleProcess};
 use crate::graph::loss::sampled_recon_loss;
 use crate::graph::negatives::NegativeSampler;
 use crate::graph::norm::normalized_adjacency;
-use crate::graph::sparse::{csr_matmul, SparseMatrix};
+use crate::graph::sparse::csr_matmul;
 use crate::graph::trainer::EpochRecord;
 use crate::metrics::{link_scores, LinkScores};
-use crate::optim::{Adam, Optimizer};
+use crate::optim::Adam;
 use crate::rng::RunRng;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
 use rand::seq::SliceRandom;
+use rand::RngCore;
 use std::time::Instant;
 use vgae_data::{CsrMatrix, EdgeSplit};
 
@@ -27,7 +30,7 @@ pub struct MiniBatchTrainer {
     pub(super) adj: CsrMatrix,
     pub(super) split: EdgeSplit,
     negatives: NegativeSampler,
-    sampler: NeighbourSampler,
+    pub(super) sampler: NeighbourSampler,
     /// W₀ (`[nodes, hidden[0]]`) and its Adam moments.
     pub table: EmbeddingTable,
     /// The other layers' weights, `[in, out]`, in order.
@@ -47,7 +50,13 @@ pub struct MiniBatchTrainer {
     pub(super) partial: (f64, f64),
     /// One record per completed epoch.
     pub records: Vec<EpochRecord>,
-    local: Vec<u32>,
+    /// The stored hidden rows, with `cfg.history`.
+    pub history: Option<History>,
+    pub(super) local: Vec<u32>,
+    /// The ranks sharing each batch (data parallel); one process by default.
+    pub(super) comm: Box<dyn Collective>,
+    /// This rank's new hidden rows of the current batch, until shared (data parallel with a history).
+    pub(super) fresh: (Vec<u32>, Vec<f32>),
 }
 
 /// What a finished run reports.
@@ -93,10 +102,19 @@ impl MiniBatchTrainer {
             .collect::<Result<Vec<_>>>()?;
         let names = (0..dense.len()).map(|l| format!("encoder.conv{}.weight", l + 2));
         let opt = Adam::new(names.zip(dense.iter().cloned()).collect(), cfg.lr)?;
+        let adj = normalized_adjacency(nodes, &split.train_pos);
+        // With a history only the first layer's receptive field is sampled; it starts exact.
+        let (fanouts, history) = match cfg.history {
+            true => (
+                cfg.fanouts[..1].to_vec(),
+                Some(History::exact(&adj, &table.w, widths[0])),
+            ),
+            false => (cfg.fanouts.clone(), None),
+        };
         Ok(MiniBatchTrainer {
-            adj: normalized_adjacency(nodes, &split.train_pos),
+            adj,
             negatives: NegativeSampler::new(nodes, &split.train_pos)?,
-            sampler: NeighbourSampler::new(nodes, cfg.fanouts.clone()),
+            sampler: NeighbourSampler::new(nodes, fanouts),
             split,
             table,
             dense,
@@ -109,9 +127,35 @@ impl MiniBatchTrainer {
             steps: 0,
             partial: (0.0, 0.0),
             records: Vec::new(),
+            history,
             local: vec![0; nodes],
+            comm: Box::new(SingleProcess),
+            fresh: Default::default(),
             cfg,
         })
+    }
+
+    /// The same run shared by the ranks of `comm`: each batch is cut into one shard per rank, and the
+    /// gradients (and a history's new rows) are summed over the ranks before every update, so that every
+    /// rank holds the same state. Every rank must build its trainer from the same graph, split, config and
+    /// seed.
+    pub fn with_collective(mut self, comm: Box<dyn Collective>) -> Self {
+        self.comm = comm;
+        self
+    }
+
+    /// The dense weights (every layer after the first), flattened in layer order.
+    pub fn dense_weights(&self) -> Result<Vec<f32>> {
+        let mut out = Vec::new();
+        for w in &self.dense {
+            out.extend(w.as_tensor().flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// The ranks this run is shared by.
+    pub fn collective(&self) -> &dyn Collective {
+        self.comm.as_ref()
     }
 
     /// Batches per epoch.
@@ -184,64 +228,119 @@ impl MiniBatchTrainer {
         Ok(record)
     }
 
-    /// One batch: the `b`-th slice of this epoch's permutation. Returns its loss.
+    /// One batch: the `b`-th slice of this epoch's permutation, this rank's shard of it. Returns the
+    /// batch's loss (over every rank's shard).
     fn step(&mut self, b: usize) -> Result<f64> {
         let n_train = self.split.train_pos.len();
         let span = b * self.cfg.batch_edges..((b + 1) * self.cfg.batch_edges).min(n_train);
-        let pos: Vec<[u32; 2]> = self.order[span]
+        let all: Vec<[u32; 2]> = self.order[span]
             .iter()
             .map(|&e| self.split.train_pos[e as usize])
             .collect();
-        let neg = self.negatives.sample(pos.len(), &mut self.rng);
-        let (targets, pos_l, neg_l) = localise(&mut self.local, &pos, &neg);
-        let (sources, e, z) = self.forward(&targets)?;
-        let loss = sampled_recon_loss(&z, &pos_l, &neg_l)?;
-        let value = loss.to_scalar::<f32>()? as f64;
+        let all_neg = self.negatives.sample(all.len(), &mut self.rng);
+        // Neighbour samples come from a stream of their own per batch and rank, so the ranks' shared RNG
+        // (permutations, negatives) stays the same on every rank.
+        let mut sampling = RunRng::stream(self.rng.0.next_u64(), self.comm.rank() as u64);
+        let (rank, size) = (self.comm.rank(), self.comm.size());
+        let mine = shard(all.len(), rank, size);
+        let (pos, neg) = (&all[mine.clone()], &all_neg[mine]);
+        let (sources, ge, mut dense, mut value) = match pos.is_empty() {
+            true => (Vec::new(), Vec::new(), self.zero_dense()?, 0.0),
+            false => self.shard_grads(pos, neg, all.len(), &mut sampling)?,
+        };
+        if size > 1 {
+            let mut flat: Vec<f32> = dense.iter().flatten().copied().collect();
+            flat.push(value as f32);
+            self.comm.all_reduce_sum(&mut flat)?;
+            value = flat.pop().expect("the loss") as f64;
+            let mut at = 0;
+            for g in dense.iter_mut() {
+                let n = g.len();
+                g.copy_from_slice(&flat[at..at + n]);
+                at += n;
+            }
+        }
         if !value.is_finite() {
             return Err(Error::msg(format!(
                 "mini-batch training diverged: loss {value} at epoch {} batch {b} (try a smaller --lr)",
                 self.epoch + 1
             )));
         }
+        if size > 1 && self.history.is_some() {
+            self.share_history()?;
+        }
+        let (ids, rows) = match size {
+            1 => (sources, ge),
+            _ => merge_rows(
+                &self.comm.all_gather(&encode_rows(&sources, &ge))?,
+                self.table.width,
+            )?,
+        };
+        self.steps += 1;
+        let adam = AdamSettings::new(self.cfg.lr);
+        self.table.step(&ids, &rows, self.steps, &adam);
+        let grads = dense
+            .into_iter()
+            .zip(&self.dense)
+            .map(|(g, w)| Ok(Some(Tensor::from_vec(g, w.dims(), &Device::Cpu)?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.opt.step_each(&grads)?;
+        Ok(value)
+    }
+
+    /// One shard's loss, scaled by its share of the `global` positives, and its gradients: the rows of W₀
+    /// it read with theirs, and each dense weight's.
+    #[allow(clippy::type_complexity)]
+    fn shard_grads(
+        &mut self,
+        pos: &[[u32; 2]],
+        neg: &[[u32; 2]],
+        global: usize,
+        rng: &mut RunRng,
+    ) -> Result<(Vec<u32>, Vec<f32>, Vec<Vec<f32>>, f64)> {
+        let (targets, pos_l, neg_l) = super::forward::localise(&mut self.local, pos, neg);
+        let (sources, e, z) = self.forward(&targets, rng)?;
+        let mut loss = sampled_recon_loss(&z, &pos_l, &neg_l)?;
+        if pos.len() != global {
+            loss = loss.affine(pos.len() as f64 / global as f64, 0.0)?;
+        }
+        let value = loss.to_scalar::<f32>()? as f64;
         let grads = loss.backward()?;
         let ge = grads
             .get(e.as_tensor())
             .ok_or_else(|| Error::msg("mini-batch: no gradient for the batch's rows of W₀"))?
             .flatten_all()?
             .to_vec1::<f32>()?;
-        self.steps += 1;
-        let adam = AdamSettings::new(self.cfg.lr);
-        self.table.step(&sources, &ge, self.steps, &adam);
-        self.opt.step(&grads)?;
-        Ok(value)
+        let dense = self
+            .dense
+            .iter()
+            .map(|w| match grads.get(w.as_tensor()) {
+                Some(g) => Ok(g.flatten_all()?.to_vec1::<f32>()?),
+                None => Ok(vec![0.0; w.elem_count()]),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((sources, ge, dense, value))
     }
 
-    /// The encoder on a batch's receptive field: the rows of W₀ it read (global ids and the leaf tensor
-    /// holding them, `[sources, hidden[0]]`) and the embeddings of `targets` (distinct), `[targets, latent]`.
-    fn forward(&mut self, targets: &[u32]) -> Result<(Vec<u32>, Var, Tensor)> {
-        let mut blocks = self
-            .sampler
-            .sample(&self.adj, targets, &mut self.rng)
-            .into_iter();
-        let first = blocks.next().expect("one block per layer");
-        let rows = self.table.gather(&first.sources);
-        let e = Var::from_tensor(&Tensor::from_vec(
-            rows,
-            (first.sources.len(), self.table.width),
-            &Device::Cpu,
-        )?)?;
-        let mut h = SparseMatrix::new(first.csr).matmul(e.as_tensor())?; // [n1, hidden[0]]
-        for (w, block) in self.dense.iter().zip(blocks) {
-            let hw = h.relu()?.matmul(w.as_tensor())?;
-            h = SparseMatrix::new(block.csr).matmul(&hw)?;
+    /// Every rank stores every rank's new hidden rows, in rank order (a node in two shards: the later
+    /// rank's rows).
+    fn share_history(&mut self) -> Result<()> {
+        let (ids, rows) = std::mem::take(&mut self.fresh);
+        let parts = self.comm.all_gather(&encode_rows(&ids, &rows))?;
+        let history = self.history.as_mut().expect("history mode");
+        for part in &parts {
+            let (ids, rows) = decode_rows(part, history.width)?;
+            history.store(&ids, &rows);
         }
-        Ok((first.sources, e, h))
+        Ok(())
     }
 
-    /// The embeddings of `targets` (distinct) through a sampled receptive field, `[targets, latent]`
-    /// row-major, drawing from the run's RNG: with every fan-out 0 they are rows of [`Self::embed_all`].
-    pub fn embed_targets(&mut self, targets: &[u32]) -> Result<Vec<f32>> {
-        Ok(self.forward(targets)?.2.flatten_all()?.to_vec1()?)
+    fn zero_dense(&self) -> Result<Vec<Vec<f32>>> {
+        Ok(self
+            .dense
+            .iter()
+            .map(|w| vec![0.0; w.elem_count()])
+            .collect())
     }
 
     /// Every node's embedding, `[nodes, latent]`, exact (no sampling), on the host.
@@ -291,34 +390,4 @@ impl MiniBatchTrainer {
             epoch_seconds: secs.get(secs.len() / 2).copied().unwrap_or(f64::NAN),
         })
     }
-}
-
-/// The distinct endpoints of `pos` and `neg` in order of first appearance, and both pair lists in those
-/// local ids. `local` (one slot per node, all 0) is left all 0.
-fn localise(
-    local: &mut [u32],
-    pos: &[[u32; 2]],
-    neg: &[[u32; 2]],
-) -> (Vec<u32>, Vec<[u32; 2]>, Vec<[u32; 2]>) {
-    let mut targets = Vec::new();
-    let mut map = |pairs: &[[u32; 2]]| -> Vec<[u32; 2]> {
-        pairs
-            .iter()
-            .map(|p| {
-                p.map(|g| {
-                    let slot = &mut local[g as usize];
-                    if *slot == 0 {
-                        targets.push(g);
-                        *slot = targets.len() as u32;
-                    }
-                    *slot - 1
-                })
-            })
-            .collect()
-    };
-    let (p, n) = (map(pos), map(neg));
-    for &t in &targets {
-        local[t as usize] = 0;
-    }
-    (targets, p, n)
 }
