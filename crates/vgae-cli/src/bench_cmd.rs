@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use vgae_core::experiments::bench::{
-    self, BenchGraph, MeasureSpec, Measurement, PlanetoidConfig, Runner, ScalingConfig,
+    self, BenchGraph, MeasureSpec, Measurement, MiniBatchBench, PlanetoidConfig, Runner,
+    ScalingConfig,
 };
 use vgae_core::experiments::table1::loss_name;
 
@@ -78,10 +79,42 @@ pub struct ScalingArgs {
     pub dense_max: usize,
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
+    /// Also time mini-batch training (`vgae minibatch`) on every graph up to --minibatch-max nodes.
+    #[arg(long)]
+    pub minibatch: bool,
+    #[command(flatten)]
+    pub mb: MiniBatchArgs,
+    /// Largest graph for the mini-batch column.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub minibatch_max: usize,
     #[arg(long, default_value = "runs/bench")]
     pub out: PathBuf,
     #[arg(long)]
     pub json: bool,
+}
+
+/// The mini-batch column's settings (as `vgae minibatch` takes them).
+#[derive(Args, Clone, Debug)]
+pub struct MiniBatchArgs {
+    /// Mini-batch column: positive edges per batch.
+    #[arg(long, default_value_t = 65_536)]
+    pub mb_batch_edges: usize,
+    /// Mini-batch column: fan-outs, input layer first (0 = every neighbour).
+    #[arg(long, value_delimiter = ',', default_value = "5,5")]
+    pub mb_fanouts: Vec<usize>,
+    /// Mini-batch column: a history of hidden rows for the last layer (needs --mb-fanouts F,0).
+    #[arg(long)]
+    pub mb_history: bool,
+}
+
+impl MiniBatchArgs {
+    fn bench(&self) -> MiniBatchBench {
+        MiniBatchBench {
+            batch_edges: self.mb_batch_edges,
+            fanouts: self.mb_fanouts.clone(),
+            history: self.mb_history,
+        }
+    }
 }
 
 #[derive(Args, Clone)]
@@ -97,6 +130,11 @@ pub struct OneArgs {
     pub warmup: usize,
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
+    /// Time mini-batch epochs (the --mb-* settings) instead of full-batch ones.
+    #[arg(long)]
+    pub minibatch: bool,
+    #[command(flatten)]
+    pub mb: MiniBatchArgs,
 }
 
 fn one(a: OneArgs, g: &Globals) -> anyhow::Result<()> {
@@ -107,6 +145,7 @@ fn one(a: OneArgs, g: &Globals) -> anyhow::Result<()> {
         featureless: a.featureless,
         warmup: a.warmup,
         epochs: a.epochs,
+        minibatch: a.minibatch.then(|| a.mb.bench()),
     };
     let m = bench::measure(&spec, &g.source(), &device)?;
     println!("{}", serde_json::to_string(&m)?);
@@ -158,6 +197,19 @@ fn one_args(s: &MeasureSpec) -> Vec<String> {
         "--epochs".into(),
         s.epochs.to_string(),
     ]);
+    if let Some(mb) = &s.minibatch {
+        let fanouts: Vec<String> = mb.fanouts.iter().map(|f| f.to_string()).collect();
+        v.extend([
+            "--minibatch".into(),
+            "--mb-batch-edges".into(),
+            mb.batch_edges.to_string(),
+            "--mb-fanouts".into(),
+            fanouts.join(","),
+        ]);
+        if mb.history {
+            v.push("--mb-history".into());
+        }
+    }
     v
 }
 
@@ -234,12 +286,14 @@ fn scaling(a: ScalingArgs, g: &Globals) -> anyhow::Result<()> {
         degree: a.degree,
         dense_max: a.dense_max,
         epochs: a.epochs,
+        minibatch: a.minibatch.then(|| a.mb.bench()),
+        minibatch_max: a.minibatch_max,
     };
     let r = bench::scaling(&cfg, &mut Children(g), &mut |s, m| {
         if let (false, BenchGraph::Synth { nodes, .. }) = (a.json, &s.graph) {
             eprintln!(
                 "{nodes} nodes {}: {:.4} s/epoch, {:?} MB",
-                loss_name(s.loss),
+                m.loss,
                 m.median_epoch_seconds,
                 m.peak_rss_mb
             );

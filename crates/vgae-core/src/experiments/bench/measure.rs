@@ -1,5 +1,6 @@
 //! One measurement: a GAE's epoch times after warm-up, its setup time and the process's peak memory.
 
+use super::minibatch::{measure_minibatch, MiniBatchBench};
 use super::proc::peak_rss_mb;
 use crate::experiments::table1::loss_name;
 use crate::graph::train::make_split;
@@ -82,6 +83,8 @@ pub struct MeasureSpec {
     pub warmup: usize,
     /// Epochs timed.
     pub epochs: usize,
+    /// Time mini-batch epochs with these settings instead (featureless; `loss` is not used).
+    pub minibatch: Option<MiniBatchBench>,
 }
 
 /// The result of one measurement (one line of JSON from `vgae bench one`).
@@ -120,6 +123,9 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 /// Measures `spec` in this process. Peak memory is the whole process's so far: measure each configuration in
 /// a fresh process (as `vgae bench` does) for a number that belongs to it alone.
 pub fn measure(spec: &MeasureSpec, source: &DataSource, device: &Device) -> Result<Measurement> {
+    if let Some(mb) = &spec.minibatch {
+        return measure_minibatch(&spec.graph, mb, spec.warmup, spec.epochs, source);
+    }
     let t0 = Instant::now();
     let graph = spec.graph.load(source)?;
     let cfg = GraphTrainConfig {
@@ -209,6 +215,7 @@ mod tests {
             featureless: true,
             warmup: 2,
             epochs: 3,
+            minibatch: None,
         };
         let m = measure(&spec, &DataSource::new(None), &Device::Cpu).unwrap();
         assert_eq!(m.epochs_measured, 3);

@@ -6,10 +6,12 @@
 
 pub mod kernels;
 mod measure;
+mod minibatch;
 pub mod proc;
 mod report;
 
 pub use measure::{measure, median, BenchGraph, MeasureSpec, Measurement};
+pub use minibatch::{measure_minibatch, MiniBatchBench};
 pub use proc::{machine, peak_rss_mb};
 pub use report::{measurements_table, ScalingResult};
 
@@ -108,6 +110,7 @@ pub fn planetoid<R: Runner>(
                 featureless: false,
                 warmup: 2,
                 epochs: if cfg.full { 200 } else { cfg.epochs },
+                minibatch: None,
             };
             let m = runner.measure(&spec)?;
             on_row(&spec, &m);
@@ -155,7 +158,7 @@ impl PlanetoidResult {
 }
 
 /// `vgae bench scaling`: featureless GAE on SBM graphs of growing size, sampled and (up to `dense_max`
-/// nodes) dense loss.
+/// nodes) dense loss, and optionally mini-batch training (up to `minibatch_max` nodes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScalingConfig {
     /// Graph sizes.
@@ -166,6 +169,10 @@ pub struct ScalingConfig {
     pub dense_max: usize,
     /// Timed epochs after 1 warm-up epoch.
     pub epochs: usize,
+    /// Also time mini-batch epochs with these settings.
+    pub minibatch: Option<MiniBatchBench>,
+    /// Largest graph for the mini-batch column.
+    pub minibatch_max: usize,
 }
 
 /// Runs the scaling benchmark; `on_row` sees each measurement as it arrives.
@@ -176,20 +183,26 @@ pub fn scaling<R: Runner>(
 ) -> std::result::Result<ScalingResult, R::Error> {
     let mut rows = Vec::new();
     for &nodes in &cfg.nodes {
-        for loss in [LossKind::Sampled, LossKind::Dense] {
-            if loss == LossKind::Dense && nodes > cfg.dense_max {
-                continue;
-            }
-            let spec = MeasureSpec {
-                graph: BenchGraph::Synth {
-                    nodes,
-                    degree: cfg.degree,
-                },
-                loss,
-                featureless: true,
-                warmup: 1,
-                epochs: cfg.epochs,
-            };
+        let graph = BenchGraph::Synth {
+            nodes,
+            degree: cfg.degree,
+        };
+        let spec = |loss, minibatch| MeasureSpec {
+            graph: graph.clone(),
+            loss,
+            featureless: true,
+            warmup: 1,
+            epochs: cfg.epochs,
+            minibatch,
+        };
+        let mut specs = vec![spec(LossKind::Sampled, None)];
+        if nodes <= cfg.dense_max {
+            specs.push(spec(LossKind::Dense, None));
+        }
+        if let (Some(mb), true) = (&cfg.minibatch, nodes <= cfg.minibatch_max) {
+            specs.push(spec(LossKind::Sampled, Some(mb.clone())));
+        }
+        for spec in specs {
             let m = runner.measure(&spec)?;
             on_row(&spec, &m);
             rows.push(m);

@@ -58,11 +58,20 @@ impl ScalingResult {
 
     /// `scaling.png`: epoch time and peak memory against edges, log-log, both losses.
     pub fn plot(&self, path: &Path) -> Result<()> {
+        let minibatch = self
+            .rows
+            .iter()
+            .map(|m| m.loss.clone())
+            .find(|l| l.starts_with("minibatch"));
         let both = |f: fn(&Measurement) -> f64| {
-            vec![
+            let mut s = vec![
                 ("sampled".into(), self.series("sampled", f)),
                 ("dense".into(), self.series("dense", f)),
-            ]
+            ];
+            if let Some(l) = &minibatch {
+                s.push((l.clone(), self.series(l, f)));
+            }
+            s
         };
         charts(
             path,

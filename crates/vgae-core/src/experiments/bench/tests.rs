@@ -17,7 +17,10 @@ impl Runner for Fake {
         };
         Ok(Measurement {
             dataset: spec.graph.to_string(),
-            loss: crate::experiments::table1::loss_name(spec.loss),
+            loss: spec.minibatch.as_ref().map_or_else(
+                || crate::experiments::table1::loss_name(spec.loss),
+                |mb| mb.name(),
+            ),
             nodes,
             edges: nodes * 5,
             setup_seconds: 0.5,
@@ -104,19 +107,29 @@ fn scaling_skips_the_dense_loss_above_dense_max() {
         degree: 10.0,
         dense_max: 40_000,
         epochs: 5,
+        minibatch: Some(MiniBatchBench {
+            batch_edges: 4096,
+            fanouts: vec![5, 0],
+            history: true,
+        }),
+        minibatch_max: 1000,
     };
     let mut fake = Fake::default();
     let r = scaling(&cfg, &mut fake, &mut |_, _| {}).unwrap();
     let got: Vec<String> = fake
         .specs
         .iter()
-        .map(|s| format!("{} {:?}", s.graph, s.loss))
+        .map(|s| match &s.minibatch {
+            Some(mb) => format!("{} {}", s.graph, mb.name()),
+            None => format!("{} {:?}", s.graph, s.loss),
+        })
         .collect();
     assert_eq!(
         got,
         [
             "synth:1000:10 Sampled",
             "synth:1000:10 Dense",
+            "synth:1000:10 minibatch 4096 [5, 0] history",
             "synth:50000:10 Sampled"
         ]
     );
@@ -124,7 +137,12 @@ fn scaling_skips_the_dense_loss_above_dense_max() {
     assert!(r
         .markdown()
         .contains("Featureless GAE on SBM graphs (average degree 10).\n\n| dataset"));
-    assert_eq!(r.rows.len(), 3);
+    assert_eq!(r.rows.len(), 4);
+    assert_eq!(
+        r.series("minibatch 4096 [5, 0] history", |m| m.nodes as f64)
+            .len(),
+        1
+    );
     assert_eq!(r.series("sampled", |m| m.nodes as f64).len(), 2);
     assert_eq!(
         r.series("dense", |m| m.nodes as f64),
