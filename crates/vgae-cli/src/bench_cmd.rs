@@ -293,9 +293,7 @@ fn scaling(a: ScalingArgs, g: &Globals) -> anyhow::Result<()> {
         if let (false, BenchGraph::Synth { nodes, .. }) = (a.json, &s.graph) {
             eprintln!(
                 "{nodes} nodes {}: {:.4} s/epoch, {:?} MB",
-                m.loss,
-                m.median_epoch_seconds,
-                m.peak_rss_mb
+                m.loss, m.median_epoch_seconds, m.peak_rss_mb
             );
         }
     })?;

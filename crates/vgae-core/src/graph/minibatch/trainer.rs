@@ -277,7 +277,14 @@ impl MiniBatchTrainer {
             )?,
         };
         self.steps += 1;
-        let adam = AdamSettings::new(self.cfg.lr);
+        // The loss is the batch's mean, and a row of W₀ gets its gradient from the few pairs whose
+        // receptive field holds it: on large graphs that is orders below Adam's ε = 1e-8, where Adam stops
+        // normalising and the table barely moves (seen at 10⁶ nodes: no learning in an epoch). Adam is
+        // otherwise invariant to the loss's scale, so ε is taken per pair of the batch, as for a summed loss.
+        let adam = AdamSettings {
+            eps: AdamSettings::new(self.cfg.lr).eps / (2 * all.len()) as f64,
+            ..AdamSettings::new(self.cfg.lr)
+        };
         self.table.step(&ids, &rows, self.steps, &adam);
         let grads = dense
             .into_iter()
