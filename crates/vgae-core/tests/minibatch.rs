@@ -2,6 +2,8 @@
 //! bias, lazy Adam is Adam on the rows it touches, a run learns, and a run resumed after any batch continues
 //! bit for bit.
 
+mod common;
+
 use candle_core::{Device, Tensor, Var};
 use vgae_core::graph::minibatch::{
     AdamSettings, EmbeddingTable, MiniBatchConfig, MiniBatchTrainer, NeighbourSampler,
@@ -10,21 +12,9 @@ use vgae_core::graph::norm::normalized_adjacency;
 use vgae_core::graph::sparse::csr_matmul;
 use vgae_core::optim::{Adam, Optimizer};
 use vgae_core::rng::RunRng;
-use vgae_data::synth::{sbm, SbmConfig};
 use vgae_data::{EdgeSplit, Graph};
 
-fn graph(nodes: usize, seed: u64) -> (Graph, EdgeSplit) {
-    let cfg = SbmConfig {
-        nodes,
-        degree: 8.0,
-        blocks: 4,
-        p_in: 0.9,
-    };
-    let g = sbm(&cfg, &mut RunRng::new(seed).0);
-    let split =
-        EdgeSplit::new(&g, &Default::default(), seed, &mut RunRng::stream(seed, 0)).unwrap();
-    (g, split)
-}
+use common::sbm_split as graph;
 
 fn trainer(g: &Graph, split: &EdgeSplit, cfg: MiniBatchConfig) -> MiniBatchTrainer {
     MiniBatchTrainer::new(g.num_nodes, split.clone(), cfg, RunRng::stream(1, 1)).unwrap()

@@ -2,25 +2,15 @@
 //! parts sums to the exact product, an up-to-date history gives the full-graph embeddings, a run learns, and
 //! a run resumed mid-epoch continues bit for bit, history included.
 
+mod common;
+
 use vgae_core::graph::minibatch::{History, MiniBatchConfig, MiniBatchTrainer};
 use vgae_core::graph::norm::normalized_adjacency;
 use vgae_core::graph::sparse::csr_matmul;
 use vgae_core::rng::RunRng;
-use vgae_data::synth::{sbm, SbmConfig};
 use vgae_data::{EdgeSplit, Graph};
 
-fn graph(nodes: usize, seed: u64) -> (Graph, EdgeSplit) {
-    let cfg = SbmConfig {
-        nodes,
-        degree: 8.0,
-        blocks: 4,
-        p_in: 0.9,
-    };
-    let g = sbm(&cfg, &mut RunRng::new(seed).0);
-    let split =
-        EdgeSplit::new(&g, &Default::default(), seed, &mut RunRng::stream(seed, 0)).unwrap();
-    (g, split)
-}
+use common::sbm_split as graph;
 
 fn history(batch: usize, fanout: usize, epochs: usize) -> MiniBatchConfig {
     MiniBatchConfig {

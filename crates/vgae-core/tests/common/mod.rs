@@ -34,3 +34,20 @@ pub fn param_bits(params: &vgae_core::optim::Params) -> Vec<Vec<u32>> {
         .collect()
 }
 pub mod fixtures;
+
+/// A seeded 4-block SBM graph of `nodes` nodes (average degree 8) and its default split, for the mini-batch
+/// tests.
+pub fn sbm_split(nodes: usize, seed: u64) -> (vgae_data::Graph, vgae_data::EdgeSplit) {
+    use vgae_core::rng::RunRng;
+    let cfg = vgae_data::synth::SbmConfig {
+        nodes,
+        degree: 8.0,
+        blocks: 4,
+        p_in: 0.9,
+    };
+    let g = vgae_data::synth::sbm(&cfg, &mut RunRng::new(seed).0);
+    let split =
+        vgae_data::EdgeSplit::new(&g, &Default::default(), seed, &mut RunRng::stream(seed, 0))
+            .unwrap();
+    (g, split)
+}

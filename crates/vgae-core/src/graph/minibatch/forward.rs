@@ -21,18 +21,24 @@ impl MiniBatchTrainer {
         }
         let mut blocks = self.sampler.sample(&self.adj, targets, rng).into_iter();
         let first = blocks.next().expect("one block per layer");
-        let rows = self.table.gather(&first.sources);
-        let e = Var::from_tensor(&Tensor::from_vec(
-            rows,
-            (first.sources.len(), self.table.width),
-            &Device::Cpu,
-        )?)?;
+        let e = self.leaf_rows(&first.sources)?;
         let mut h = SparseMatrix::new(first.csr).matmul(e.as_tensor())?; // [n1, hidden[0]]
         for (w, block) in self.dense.iter().zip(blocks) {
             let hw = h.relu()?.matmul(w.as_tensor())?;
             h = SparseMatrix::new(block.csr).matmul(&hw)?;
         }
         Ok((first.sources, e, h))
+    }
+
+    /// The rows of W₀ a first block reads, as the leaf its gradient lands in: `[sources, hidden[0]]`.
+    fn leaf_rows(&self, sources: &[u32]) -> Result<Var> {
+        let rows = self.table.gather(sources);
+        let shape = (sources.len(), self.table.width);
+        Ok(Var::from_tensor(&Tensor::from_vec(
+            rows,
+            shape,
+            &Device::Cpu,
+        )?)?)
     }
 
     /// [`Self::forward`] with a history: the hidden layer fresh on `targets` only, stored rows for their
@@ -47,12 +53,7 @@ impl MiniBatchTrainer {
             .sample(&self.adj, targets, rng)
             .pop()
             .expect("one sampled layer");
-        let rows = self.table.gather(&first.sources);
-        let e = Var::from_tensor(&Tensor::from_vec(
-            rows,
-            (first.sources.len(), self.table.width),
-            &Device::Cpu,
-        )?)?;
+        let e = self.leaf_rows(&first.sources)?;
         let h = SparseMatrix::new(first.csr).matmul(e.as_tensor())?.relu()?; // [T, hidden]
         let history = self.history.as_mut().expect("history mode");
         let split = history.split(&self.adj, targets, &mut self.local);

@@ -28,6 +28,14 @@ pub struct SplitRows {
     pub stale: Vec<f32>,
 }
 
+/// One chunk of targets' split rows: row ends, fresh columns and weights, stale sums.
+struct ChunkRows {
+    ends: Vec<usize>,
+    idx: Vec<u32>,
+    val: Vec<f32>,
+    stale: Vec<f32>,
+}
+
 impl History {
     /// The exact hidden layer relu(Â·W₀) of `w0` (`[nodes, width]`).
     pub fn exact(adj: &CsrMatrix, w0: &[f32], width: usize) -> Self {
@@ -43,7 +51,7 @@ impl History {
             local[t as usize] = i as u32 + 1;
         }
         let (d, local_ro) = (self.width, &*local);
-        let parts: Vec<(Vec<usize>, Vec<u32>, Vec<f32>, Vec<f32>)> = targets
+        let parts: Vec<ChunkRows> = targets
             .par_chunks(CHUNK)
             .map(|ts| {
                 let (mut ends, mut idx, mut val) = (Vec::with_capacity(ts.len()), vec![], vec![]);
@@ -64,7 +72,12 @@ impl History {
                     }
                     ends.push(idx.len());
                 }
-                (ends, idx, val, stale)
+                ChunkRows {
+                    ends,
+                    idx,
+                    val,
+                    stale,
+                }
             })
             .collect();
         for &t in targets {
@@ -73,12 +86,12 @@ impl History {
         let mut indptr = Vec::with_capacity(targets.len() + 1);
         indptr.push(0);
         let (mut indices, mut data, mut stale) = (vec![], vec![], vec![]);
-        for (ends, idx, val, s) in parts {
+        for p in parts {
             let base = indices.len();
-            indptr.extend(ends.iter().map(|e| base + e));
-            indices.extend(idx);
-            data.extend(val);
-            stale.extend(s);
+            indptr.extend(p.ends.iter().map(|e| base + e));
+            indices.extend(p.idx);
+            data.extend(p.val);
+            stale.extend(p.stale);
         }
         SplitRows {
             fresh: CsrMatrix {
