@@ -115,3 +115,46 @@ pub fn decode_rows(bytes: &[u8], width: usize) -> Result<(Vec<u32>, Vec<f32>)> {
         .collect();
     Ok((ids, rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_range_in_order() {
+        let parts: Vec<_> = (0..3).map(|r| shard(10, r, 3)).collect();
+        assert_eq!(parts, [0..4, 4..7, 7..10]);
+        assert_eq!(shard(1, 1, 2), 1..1, "an empty shard past the end");
+        assert_eq!(shard(5, 0, 1), 0..5);
+    }
+
+    #[test]
+    fn rows_from_every_rank_are_summed_per_id_in_first_seen_order() {
+        let a = encode_rows(&[7, 2], &[1.0, 2.0, 3.0, 4.0]);
+        let b = encode_rows(&[2, 9], &[0.5, 0.25, -1.0, 8.0]);
+        let (ids, rows) = merge_rows(&[a.clone(), b], 2).unwrap();
+        assert_eq!(ids, [7, 2, 9]);
+        assert_eq!(rows, [1.0, 2.0, 3.5, 4.25, -1.0, 8.0]);
+        assert_eq!(
+            decode_rows(&a, 2).unwrap(),
+            (vec![7, 2], vec![1.0, 2.0, 3.0, 4.0])
+        );
+    }
+
+    #[test]
+    fn truncated_or_padded_rows_are_errors() {
+        let a = encode_rows(&[7, 2], &[1.0, 2.0, 3.0, 4.0]);
+        for bad in [
+            &a[..a.len() - 1],
+            &a[..5],
+            &[a.as_slice(), &[0]].concat()[..],
+        ] {
+            let e = decode_rows(bad, 2).unwrap_err().to_string();
+            assert!(e.contains("bytes of rows"), "{e}");
+        }
+        // A count that would overflow is refused, not allocated.
+        let mut huge = u64::MAX.to_le_bytes().to_vec();
+        huge.extend([0u8; 8]);
+        assert!(decode_rows(&huge, 2).is_err());
+    }
+}
