@@ -72,11 +72,11 @@ pub fn run(
         let mut flag = [f32::from(u8::from(crate::run_loop::stop_requested()))];
         t.collective().all_reduce_sum(&mut flag)?;
         let stop = flag[0] > 0.0;
-        if writer && (stop || (every > 0 && since >= every)) {
-            t.save(&latest)?;
-        }
         if stop || (every > 0 && since >= every) {
             since = 0;
+            if writer {
+                t.save(&latest)?;
+            }
         }
         Ok(stop)
     };
