@@ -255,3 +255,62 @@ fn an_unwritable_output_directory_is_refused_before_training() {
     // 100000 epochs would take minutes: the refusal came first.
     assert!(!e.contains("epoch"), "{e}");
 }
+
+#[test]
+fn minibatch_writes_its_run_directory_and_resumes_a_finished_run_to_the_same_result() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("mb");
+    let args = [
+        "minibatch",
+        "--dataset",
+        "sbm:600",
+        "--batch-edges",
+        "256",
+        "--fanouts",
+        "3,0",
+        "--history",
+        "--epochs",
+        "2",
+        "--json",
+        "--out",
+    ];
+    let first = json(&run_ok(vgae(cache.path()).args(args).arg(&run)));
+    let auc = first["test_auc"].as_f64().unwrap();
+    assert!(auc > 0.5 && auc <= 1.0, "{first}");
+    for f in [
+        "run.json",
+        "split.safetensors",
+        "result.json",
+        "final.safetensors",
+    ] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.lines().count(), 2);
+    let again = json(&run_ok(
+        vgae(cache.path())
+            .args(["minibatch", "--json", "--resume"])
+            .arg(&run),
+    ));
+    assert_eq!(first["test_auc"], again["test_auc"]);
+    assert_eq!(first["test_ap"], again["test_ap"]);
+    // A history with a sampled last layer is refused, naming the flag.
+    let err = run_err(
+        vgae(cache.path())
+            .args([
+                "minibatch",
+                "--dataset",
+                "sbm:100",
+                "--history",
+                "--fanouts",
+                "5,5",
+                "--out",
+            ])
+            .arg(root.path().join("bad")),
+    );
+    assert!(
+        err.contains("--history") && err.contains("fan-out"),
+        "{err}"
+    );
+}
