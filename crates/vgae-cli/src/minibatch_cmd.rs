@@ -134,7 +134,7 @@ pub fn run_cmd(a: MiniBatchArgs, g: &Globals) -> anyhow::Result<()> {
         "--dataset {}: mini-batch training is for undirected graphs",
         spec.dataset
     );
-    if graph.features.is_some() {
+    if graph.features.is_some() && rank == 0 {
         g.note("mini-batch training is featureless (GAE*, X = I): the node features are not used");
     }
     let split = match resume {

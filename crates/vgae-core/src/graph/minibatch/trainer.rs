@@ -240,8 +240,8 @@ impl MiniBatchTrainer {
         let all_neg = self.negatives.sample(all.len(), &mut self.rng);
         // Neighbour samples come from a stream of their own per batch and rank, so the ranks' shared RNG
         // (permutations, negatives) stays the same on every rank.
-        let mut sampling = RunRng::stream(self.rng.0.next_u64(), self.comm.rank() as u64);
         let (rank, size) = (self.comm.rank(), self.comm.size());
+        let mut sampling = RunRng::stream(self.rng.0.next_u64(), rank as u64);
         let mine = shard(all.len(), rank, size);
         let (pos, neg) = (&all[mine.clone()], &all_neg[mine]);
         let (sources, ge, mut dense, mut value) = match pos.is_empty() {
