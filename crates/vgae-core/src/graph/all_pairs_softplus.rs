@@ -66,17 +66,37 @@ pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (
     if z.iter().any(|v| !v.is_finite()) {
         return (f64::NAN, vec![f32::NAN; n * d]);
     }
+    let parts = softplus_gram_slots(path, z, n, d, 0..gram_slot_count(n));
+    sum_gram_slots(parts, n, d)
+}
+
+/// How many slots [`softplus_gram_host_on`] deals the tile pairs of `n` rows to.
+pub fn gram_slot_count(n: usize) -> usize {
+    let t = n.div_ceil(TILE);
+    SLOTS.min(t * (t + 1) / 2).max(1)
+}
+
+/// The partial sums of `slots` (a sub-range of `0..gram_slot_count(n)`): per slot its share of the value
+/// and of σ(ZZᵀ)Z, the latter `[n, padded(d)]`. Summed in slot order by [`sum_gram_slots`], all slots give
+/// [`softplus_gram_host_on`]'s bits, wherever each slot was computed.
+pub fn softplus_gram_slots(
+    path: SimdPath,
+    z: &[f32],
+    n: usize,
+    d: usize,
+    slots: std::ops::Range<usize>,
+) -> Vec<(f64, Vec<f32>)> {
     let dp = padded(d);
     let (zp, zt) = (padded_rows(z, n, d, dp), transposed(z, n, d));
     let t = n.div_ceil(TILE);
     let span = |a: usize| (a * TILE, TILE.min(n - a * TILE));
     let pairs: Vec<(usize, usize)> = (0..t).flat_map(|a| (a..t).map(move |b| (a, b))).collect();
-    let slots = SLOTS.min(pairs.len()).max(1);
-    let parts: Vec<(f64, Vec<f32>)> = (0..slots)
+    let count = gram_slot_count(n);
+    slots
         .into_par_iter()
         .map(|slot| {
             let (mut total, mut grad, mut scratch) = (0f64, vec![0f32; n * dp], Vec::new());
-            for &(a, b) in pairs.iter().skip(slot).step_by(slots) {
+            for &(a, b) in pairs.iter().skip(slot).step_by(count) {
                 let ((i0, rows), (j0, cols)) = (span(a), span(b));
                 let tile = Tile {
                     z: &zp,
@@ -98,7 +118,12 @@ pub fn softplus_gram_host_on(path: SimdPath, z: &[f32], n: usize, d: usize) -> (
             }
             (total, grad)
         })
-        .collect();
+        .collect()
+}
+
+/// Every slot's partial sums, in slot order, summed into (Σ_ij softplus(z_i·z_j), 2·σ(ZZᵀ)Z as `[n, d]`).
+pub fn sum_gram_slots(parts: Vec<(f64, Vec<f32>)>, n: usize, d: usize) -> (f64, Vec<f32>) {
+    let dp = padded(d);
     let mut parts = parts.into_iter();
     let (mut total, mut gp) = parts.next().unwrap_or((0.0, vec![0f32; n * dp]));
     for (v, g) in parts {

@@ -13,6 +13,23 @@ pub trait Decoder {
     /// scalar differentiable in `z`. `block` is the row-block size where the decoder works in blocks.
     fn softplus_all_pairs(&self, z: &Tensor, block: usize) -> Result<Tensor>;
 
+    /// [`Decoder::softplus_all_pairs`] with the work split over the ranks of `comm`, the same value and
+    /// gradient on every rank. The default runs unsplit on one rank and refuses several.
+    fn softplus_all_pairs_sharded(
+        &self,
+        z: &Tensor,
+        block: usize,
+        comm: &dyn crate::collective::Collective,
+    ) -> Result<Tensor> {
+        match comm.size() {
+            1 => self.softplus_all_pairs(z, block),
+            n => Err(crate::Error::msg(format!(
+                "this decoder's dense loss cannot be split over {n} ranks: use the inner-product decoder, \
+                 or one rank"
+            ))),
+        }
+    }
+
     /// Logits for scoring (no gradient), on the host. The default reads [`Decoder::logits`] back.
     fn score(&self, z: &Tensor, pairs: &[[u32; 2]]) -> Result<Vec<f32>> {
         Ok(self.logits(&z.detach(), pairs)?.to_vec1::<f32>()?)
@@ -33,6 +50,18 @@ impl Decoder for InnerProduct {
 
     fn softplus_all_pairs(&self, z: &Tensor, block: usize) -> Result<Tensor> {
         Ok(softplus_gram(z, block)?) // fused symmetric tiles, O(N·d) memory
+    }
+
+    fn softplus_all_pairs_sharded(
+        &self,
+        z: &Tensor,
+        block: usize,
+        comm: &dyn crate::collective::Collective,
+    ) -> Result<Tensor> {
+        match comm.size() {
+            1 => self.softplus_all_pairs(z, block),
+            _ => super::all_pairs_sharded::softplus_gram_sharded(z, comm),
+        }
     }
 
     fn score(&self, z: &Tensor, pairs: &[[u32; 2]]) -> Result<Vec<f32>> {

@@ -107,6 +107,14 @@ impl Decoder for AnyDecoder {
     fn softplus_all_pairs(&self, z: &Tensor, block: usize) -> Result<Tensor> {
         self.get().softplus_all_pairs(z, block)
     }
+    fn softplus_all_pairs_sharded(
+        &self,
+        z: &Tensor,
+        block: usize,
+        comm: &dyn crate::collective::Collective,
+    ) -> Result<Tensor> {
+        self.get().softplus_all_pairs_sharded(z, block, comm)
+    }
     fn score(&self, z: &Tensor, pairs: &[[u32; 2]]) -> Result<Vec<f32>> {
         self.get().score(z, pairs)
     }

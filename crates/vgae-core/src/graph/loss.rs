@@ -3,8 +3,10 @@
 use super::decoder::{Decoder, InnerProduct};
 use super::model::LossKind;
 use super::negatives::NegativeSampler;
+use crate::collective::Collective;
 use crate::rng::RunRng;
 use candle_core::{Result, Tensor};
+use std::rc::Rc;
 
 /// softplus(x) = log(1 + eᕽ), stable for any x: max(x, 0) + log1p(exp(−|x|)).
 pub fn softplus(x: &Tensor) -> Result<Tensor> {
@@ -85,6 +87,18 @@ pub fn dense_soft_recon_loss_with<D: Decoder + ?Sized>(
     block: usize,
 ) -> crate::Result<Tensor> {
     let all = decoder.softplus_all_pairs(z, block)?;
+    dense_loss_from_all_pairs(all, decoder, z, positives, targets, w)
+}
+
+/// The dense loss from its all-pairs term `all` (however it was computed) and the positives' correction.
+fn dense_loss_from_all_pairs<D: Decoder + ?Sized>(
+    all: Tensor,
+    decoder: &D,
+    z: &Tensor,
+    positives: &[[u32; 2]],
+    targets: Option<&[f32]>,
+    w: &DenseWeights,
+) -> crate::Result<Tensor> {
     let x = decoder.logits(z, positives)?;
     let mut correction = ((softplus(&x)? * (w.pos_weight - 1.0))? - (x * w.pos_weight)?)?;
     if let Some(t) = targets {
@@ -152,6 +166,8 @@ pub enum ReconLoss {
         block: usize,
         /// Soft targets per positive ([`ReconLoss::with_soft_targets`]); `None`: binary.
         targets: Option<Vec<f32>>,
+        /// The ranks the all-pairs term is split over ([`ReconLoss::with_collective`]); `None`: this process.
+        shards: Option<Rc<dyn Collective>>,
     },
     /// PyG's loss on the training edges and as many fresh negatives per step ([`sampled_recon_loss`]).
     Sampled {
@@ -187,6 +203,7 @@ impl ReconLoss {
                     weights: DenseWeights::new(num_nodes, train_edges.len()),
                     block,
                     targets: None,
+                    shards: None,
                 }
             }
             LossKind::Sampled => ReconLoss::Sampled {
@@ -215,6 +232,7 @@ impl ReconLoss {
                     weights: DenseWeights::from_nonzeros(num_nodes, arcs.len()),
                     block,
                     targets: None,
+                    shards: None,
                 }
             }
             LossKind::Sampled => ReconLoss::Sampled {
@@ -287,6 +305,24 @@ impl ReconLoss {
         Ok(self)
     }
 
+    /// Splits the dense loss's all-pairs term over the ranks of `comm` (every rank gets the same value and
+    /// gradient, [`super::all_pairs_sharded`]). The sampled loss is not split: with several ranks it is an
+    /// error, since each rank would repeat the whole step.
+    pub fn with_collective(mut self, comm: Rc<dyn Collective>) -> crate::Result<Self> {
+        match &mut self {
+            ReconLoss::Dense { shards, .. } => *shards = Some(comm),
+            ReconLoss::Sampled { .. } if comm.size() > 1 => {
+                return Err(crate::Error::msg(format!(
+                    "full-batch training on {} ranks splits the exact dense loss only: use --loss dense \
+                     (or `vgae minibatch` for the sampled loss)",
+                    comm.size()
+                )))
+            }
+            ReconLoss::Sampled { .. } => {}
+        }
+        Ok(self)
+    }
+
     /// The loss of embedding `z` under `decoder`; the sampled loss draws its negatives from `rng`.
     pub fn compute<D: Decoder + ?Sized>(
         &self,
@@ -300,14 +336,14 @@ impl ReconLoss {
                 weights,
                 block,
                 targets,
-            } => dense_soft_recon_loss_with(
-                decoder,
-                z,
-                positives,
-                targets.as_deref(),
-                weights,
-                *block,
-            ),
+                shards,
+            } => {
+                let all = match shards {
+                    Some(comm) => decoder.softplus_all_pairs_sharded(z, *block, comm.as_ref())?,
+                    None => decoder.softplus_all_pairs(z, *block)?,
+                };
+                dense_loss_from_all_pairs(all, decoder, z, positives, targets.as_deref(), weights)
+            }
             ReconLoss::Sampled {
                 positives,
                 sampler,

@@ -176,6 +176,17 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
         })
     }
 
+    /// Splits the exact dense loss over the ranks of `comm` ([`ReconLoss::with_collective`]): each rank does
+    /// its share of the N² pairs, and every rank then takes the same step, so all ranks hold the same
+    /// model. Rank 0 alone should write files. An error for the sampled loss on several ranks.
+    pub fn with_collective(
+        mut self,
+        comm: std::rc::Rc<dyn crate::collective::Collective>,
+    ) -> Result<Self> {
+        self.recon = self.recon.with_collective(comm)?;
+        Ok(self)
+    }
+
     /// What the encoder sees: Â of the training edges and the node features.
     pub fn input(&self) -> &GraphInput {
         &self.input
