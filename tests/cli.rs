@@ -314,3 +314,25 @@ fn minibatch_writes_its_run_directory_and_resumes_a_finished_run_to_the_same_res
         "{err}"
     );
 }
+
+/// A launch of several MPI ranks (as `mpirun -np 2` announces it in the environment) of a build without
+/// MPI is refused before any work, saying how to build; it never becomes two runs writing one directory.
+#[test]
+fn several_ranks_without_an_mpi_build_are_refused() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = vgae(cache.path())
+        .env("OMPI_COMM_WORLD_SIZE", "2")
+        .args(["train", "--model", "vgae", "--epochs", "100000", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("2 MPI ranks") && e.contains("--features mpi"),
+        "{e}"
+    );
+    assert!(!run.exists(), "a refused launch made {}", run.display());
+}

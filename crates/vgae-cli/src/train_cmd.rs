@@ -208,14 +208,27 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
         cfg.label().to_lowercase().replace('*', "-x"),
         cfg.seed
     ));
-    let dir = run_dir::choose(a.out.as_deref(), default, a.overwrite, g.quiet)?;
+    // Ranks of an `mpirun -np N` launch split the exact dense loss; every rank takes the same steps, and
+    // rank 0 alone chooses, writes and reports the run directory.
+    let comm = vgae_mpi::collective_from_env()?;
+    let lead = comm.rank() == 0;
+    let dir = match lead {
+        true => run_dir::choose(a.out.as_deref(), default, a.overwrite, g.quiet)?,
+        false => a.out.clone().unwrap_or(default),
+    };
     let device = g.device()?;
     let mut trainer = GraphTrainer::new(cfg, &graph, split, &device)?;
-    let mode = progress::mode(g.quiet || a.json, trainer.cfg.epochs, a.log_every);
+    if comm.size() > 1 {
+        trainer.inner = trainer.inner.with_collective(std::rc::Rc::from(comm))?;
+    }
+    let mode = progress::mode(g.quiet || a.json || !lead, trainer.cfg.epochs, a.log_every);
     let prefix = format!("{} {}", graph.name, trainer.cfg.label());
     let mut pb = progress::Progress::new(mode, prefix, 0, trainer.cfg.epochs);
-    let res = trainer.run(Some(&dir), |r| pb.epoch(r));
+    let res = trainer.run(lead.then_some(dir.as_path()), |r| pb.epoch(r));
     pb.finish();
+    if !lead {
+        return res.map(|_| ()).map_err(Into::into);
+    }
     if let (Some(e), Some(b)) = (trainer.stopped_early(), trainer.best.as_ref()) {
         g.note(&format!(
             "stopped early at epoch {e}: validation AUC has not improved for {} epochs (best at epoch {})",
