@@ -210,7 +210,7 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
     ));
     // Ranks of an `mpirun -np N` launch split the exact dense loss; every rank takes the same steps, and
     // rank 0 alone chooses, writes and reports the run directory.
-    let comm = vgae_mpi::collective_from_env()?;
+    let comm = vgae_mpi::shared_collective_from_env()?;
     let lead = comm.rank() == 0;
     let dir = match lead {
         true => run_dir::choose(a.out.as_deref(), default, a.overwrite, g.quiet)?,
@@ -219,7 +219,7 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
     let device = g.device()?;
     let mut trainer = GraphTrainer::new(cfg, &graph, split, &device)?;
     if comm.size() > 1 {
-        trainer.inner = trainer.inner.with_collective(std::rc::Rc::from(comm))?;
+        trainer.inner = trainer.inner.with_collective(std::sync::Arc::from(comm))?;
     }
     let mode = progress::mode(g.quiet || a.json || !lead, trainer.cfg.epochs, a.log_every);
     let prefix = format!("{} {}", graph.name, trainer.cfg.label());

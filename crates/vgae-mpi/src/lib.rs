@@ -27,6 +27,12 @@ pub fn launcher_world_size() -> Option<usize> {
 /// with several ranks on a build without the `mpi` feature is an error saying so (never N independent
 /// runs writing one directory).
 pub fn collective_from_env() -> Result<Box<dyn Collective>> {
+    Ok(shared_collective_from_env()? as Box<dyn Collective + Send + Sync>)
+}
+
+/// [`collective_from_env`] as a shareable handle (what [`vgae_core::graph::LinkTrainer::with_collective`]
+/// takes). MPI itself is used only on the thread that initialised it.
+pub fn shared_collective_from_env() -> Result<Box<dyn Collective + Send + Sync>> {
     match launcher_world_size() {
         None => Ok(Box::new(SingleProcess)),
         Some(n) => mpi_world(n),
@@ -34,12 +40,12 @@ pub fn collective_from_env() -> Result<Box<dyn Collective>> {
 }
 
 #[cfg(feature = "mpi")]
-fn mpi_world(_n: usize) -> Result<Box<dyn Collective>> {
+fn mpi_world(_n: usize) -> Result<Box<dyn Collective + Send + Sync>> {
     Ok(Box::new(MpiWorld::init()?))
 }
 
 #[cfg(not(feature = "mpi"))]
-fn mpi_world(n: usize) -> Result<Box<dyn Collective>> {
+fn mpi_world(n: usize) -> Result<Box<dyn Collective + Send + Sync>> {
     match n {
         1 => Ok(Box::new(SingleProcess)),
         _ => Err(vgae_core::Error::msg(format!(

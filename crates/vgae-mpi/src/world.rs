@@ -11,8 +11,26 @@ use vgae_core::{Error, Result};
 /// MPI's world: initialised on creation, finalised on drop (once per process).
 pub struct MpiWorld {
     world: SimpleCommunicator,
-    // Dropped last: finalises MPI.
-    _universe: Universe,
+    // Finalises MPI when dropped on the thread that initialised it.
+    universe: std::mem::ManuallyDrop<Universe>,
+    owner: std::thread::ThreadId,
+}
+
+// SAFETY: MPI is initialised at MPI_THREAD_SINGLE, so its handles may only be used by the thread that
+// initialised it. Every method below first checks that it runs on `owner` and returns an error otherwise,
+// and `Drop` finalises only on `owner` (elsewhere MPI is left to the process exit), so a moved or shared
+// `MpiWorld` never touches MPI from another thread.
+unsafe impl Send for MpiWorld {}
+// SAFETY: as for `Send`: no MPI call is made off the owner thread.
+unsafe impl Sync for MpiWorld {}
+
+impl Drop for MpiWorld {
+    fn drop(&mut self) {
+        if std::thread::current().id() == self.owner {
+            // SAFETY: dropped once, here, and never used after.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.universe) };
+        }
+    }
 }
 
 impl MpiWorld {
@@ -22,8 +40,19 @@ impl MpiWorld {
             .ok_or_else(|| Error::msg("MPI is already initialised in this process"))?;
         Ok(MpiWorld {
             world: universe.world(),
-            _universe: universe,
+            universe: std::mem::ManuallyDrop::new(universe),
+            owner: std::thread::current().id(),
         })
+    }
+
+    /// An error unless called on the thread that initialised MPI.
+    fn on_owner(&self) -> Result<()> {
+        match std::thread::current().id() == self.owner {
+            true => Ok(()),
+            false => Err(Error::msg(
+                "MPI was used from a thread other than the one that initialised it",
+            )),
+        }
     }
 }
 
@@ -43,6 +72,7 @@ impl Collective for MpiWorld {
     }
 
     fn all_reduce_sum(&self, buf: &mut [f32]) -> Result<()> {
+        self.on_owner()?;
         count(buf.len(), "all-reduce")?;
         let send = buf.to_vec();
         self.world
@@ -51,6 +81,7 @@ impl Collective for MpiWorld {
     }
 
     fn broadcast(&self, buf: &mut Vec<u8>, root: usize) -> Result<()> {
+        self.on_owner()?;
         let root = self.world.process_at_rank(count(root, "broadcast root")?);
         let mut len = buf.len() as u64;
         root.broadcast_into(&mut len);
@@ -61,6 +92,7 @@ impl Collective for MpiWorld {
     }
 
     fn all_gather(&self, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+        self.on_owner()?;
         let mine = count(bytes.len(), "all-gather")?;
         let mut counts = vec![0i32; self.size()];
         self.world.all_gather_into(&mine, &mut counts[..]);
@@ -83,6 +115,7 @@ impl Collective for MpiWorld {
     }
 
     fn barrier(&self) -> Result<()> {
+        self.on_owner()?;
         self.world.barrier();
         Ok(())
     }

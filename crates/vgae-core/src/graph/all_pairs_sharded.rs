@@ -6,7 +6,9 @@
 //!
 //! The traffic per step is one [N, d] partial per slot, O(N·d) next to the O(N²·d) work it splits.
 
-use super::all_pairs_softplus::{gram_slot_count, softplus_gram_slots, sum_gram_slots};
+use super::all_pairs_softplus::{
+    gram_slot_count, softplus_gram_slots, sum_gram_slots, with_gradient,
+};
 use super::softplus_tile::padded;
 use crate::collective::{shard, Collective};
 use crate::simd::SimdPath;
@@ -25,9 +27,7 @@ pub fn softplus_gram_sharded(z: &Tensor, comm: &dyn Collective) -> Result<Tensor
     let host = z.flatten_all()?.to_vec1::<f32>()?;
     let (value, grad) = softplus_gram_host_sharded(SimdPath::selected(), &host, n, d, comm)?;
     let grad = Tensor::from_vec(grad, (n, d), z.device())?;
-    let surrogate = (z * grad)?.sum_all()?;
-    let c = Tensor::new(value as f32, z.device())?;
-    Ok(((surrogate.clone() - surrogate.detach())? + c)?)
+    Ok(with_gradient(z, value, &grad)?)
 }
 
 /// Host version: this rank's slots computed, every rank's gathered, all summed in slot order.

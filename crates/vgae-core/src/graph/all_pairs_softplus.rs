@@ -256,6 +256,12 @@ pub fn softplus_gram(z: &Tensor, block: usize) -> Result<Tensor> {
     } else {
         softplus_gram_device(&z.detach(), block)?
     };
+    with_gradient(z, value, &grad)
+}
+
+/// A scalar tensor of `value` whose gradient in `z` is `grad` (computed outside autograd):
+/// c + (z·G) − stopgrad(z·G).
+pub(crate) fn with_gradient(z: &Tensor, value: f64, grad: &Tensor) -> Result<Tensor> {
     let surrogate = (z * grad)?.sum_all()?;
     let c = Tensor::new(value as f32, z.device())?;
     (surrogate.clone() - surrogate.detach())? + c

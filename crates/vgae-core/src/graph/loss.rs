@@ -6,7 +6,7 @@ use super::negatives::NegativeSampler;
 use crate::collective::Collective;
 use crate::rng::RunRng;
 use candle_core::{Result, Tensor};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// softplus(x) = log(1 + eᕽ), stable for any x: max(x, 0) + log1p(exp(−|x|)).
 pub fn softplus(x: &Tensor) -> Result<Tensor> {
@@ -167,7 +167,7 @@ pub enum ReconLoss {
         /// Soft targets per positive ([`ReconLoss::with_soft_targets`]); `None`: binary.
         targets: Option<Vec<f32>>,
         /// The ranks the all-pairs term is split over ([`ReconLoss::with_collective`]); `None`: this process.
-        shards: Option<Rc<dyn Collective>>,
+        shards: Option<Arc<dyn Collective + Send + Sync>>,
     },
     /// PyG's loss on the training edges and as many fresh negatives per step ([`sampled_recon_loss`]).
     Sampled {
@@ -308,7 +308,10 @@ impl ReconLoss {
     /// Splits the dense loss's all-pairs term over the ranks of `comm` (every rank gets the same value and
     /// gradient, [`super::all_pairs_sharded`]). The sampled loss is not split: with several ranks it is an
     /// error, since each rank would repeat the whole step.
-    pub fn with_collective(mut self, comm: Rc<dyn Collective>) -> crate::Result<Self> {
+    pub fn with_collective(
+        mut self,
+        comm: Arc<dyn Collective + Send + Sync>,
+    ) -> crate::Result<Self> {
         match &mut self {
             ReconLoss::Dense { shards, .. } => *shards = Some(comm),
             ReconLoss::Sampled { .. } if comm.size() > 1 => {

@@ -181,7 +181,7 @@ impl<M: LinkModel, O: Optimizer> LinkTrainer<M, O> {
     /// model. Rank 0 alone should write files. An error for the sampled loss on several ranks.
     pub fn with_collective(
         mut self,
-        comm: std::rc::Rc<dyn crate::collective::Collective>,
+        comm: std::sync::Arc<dyn crate::collective::Collective + Send + Sync>,
     ) -> Result<Self> {
         self.recon = self.recon.with_collective(comm)?;
         Ok(self)

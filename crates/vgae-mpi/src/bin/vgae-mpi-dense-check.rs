@@ -5,7 +5,7 @@
 //! `vgae-mpi-dense-check OUT NODES EPOCHS`
 
 use candle_core::Device;
-use std::rc::Rc;
+use std::sync::Arc;
 use vgae_core::collective::Collective;
 use vgae_core::graph::{
     FitConfig, GcnConfig, GcnEncoder, InnerProduct, LinkTrainer, LossKind,
@@ -24,7 +24,7 @@ fn main() -> vgae_core::Result<()> {
             .unwrap_or_else(|| panic!("usage: OUT NODES EPOCHS"))
     };
     let (nodes, epochs) = (num(1), num(2));
-    let world: Rc<dyn Collective> = Rc::new(MpiWorld::init()?);
+    let world: Arc<dyn Collective + Send + Sync> = Arc::new(MpiWorld::init()?);
     let rank = world.rank();
     let cfg = SbmConfig {
         nodes,
