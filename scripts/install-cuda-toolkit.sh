@@ -57,6 +57,20 @@ if [ ! -x "$CUDA/bin/nvcc" ]; then
   log "nvcc: $("$CUDA/bin/nvcc" --version | tail -2 | head -1)"
 fi
 
+# NCCL for `--features nccl` (cudarc links libnccl at build time): pinned to 2.30, the release whose API
+# cudarc's `nccl` feature binds; added to an earlier install that lacks it.
+if [ ! -e "$CUDA/lib64/libnccl.so" ]; then
+  log "installing NCCL 2.30 into $PREFIX ..."
+  python3 -m pip install --quiet --disable-pip-version-check --target "$PREFIX/site" --upgrade --no-deps \
+    "nvidia-nccl-cu13==2.30.*" >&2
+  for lib in "$PREFIX"/site/nvidia/nccl/lib/libnccl.so* "$PREFIX"/site/nvidia/cu13/lib/libnccl.so*; do
+    [ -e "$lib" ] || continue
+    ln -sf "$lib" "$CUDA/lib64/$(basename "$lib")"
+    [ -e "$CUDA/lib64/libnccl.so" ] || ln -sf "$lib" "$CUDA/lib64/libnccl.so"
+  done
+  [ -e "$CUDA/lib64/libnccl.so" ] || { echo "no libnccl.so in the nvidia-nccl-cu13 wheel" >&2; exit 1; }
+fi
+
 cat <<ENV
 export CUDA_HOME="$CUDA"
 export CUDA_PATH="$CUDA"

@@ -24,8 +24,18 @@ pub fn restore(
     split: Option<vgae_data::EdgeSplit>,
     g: &Globals,
 ) -> anyhow::Result<GraphTrainer> {
-    let device = g.device()?;
-    let t = resume::restore_from_dataset(ck, &g.source(), d.dataset.as_deref(), split, &device);
+    restore_on(ck, d, split, g, &g.device()?)
+}
+
+/// [`restore`] onto a given device.
+pub fn restore_on(
+    ck: &Path,
+    d: &DatasetArg,
+    split: Option<vgae_data::EdgeSplit>,
+    g: &Globals,
+    device: &candle_core::Device,
+) -> anyhow::Result<GraphTrainer> {
+    let t = resume::restore_from_dataset(ck, &g.source(), d.dataset.as_deref(), split, device);
     match (&d.dataset, t) {
         (Some(ds), Err(e)) => Err(anyhow::anyhow!("--dataset {ds}: {e}")),
         (_, t) => Ok(t?),
@@ -98,7 +108,11 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
         );
         return crate::vae_cmd::resume(&ck, a.epochs, a.json, g);
     }
-    let mut t = restore(&ck, &a.dataset, None, g)?;
+    // Under `mpirun -np N` every rank reads the checkpoint and takes the same steps; rank 0 writes.
+    let (comm, device) = crate::ranks::ranks_and_device(g)?;
+    let lead = comm.rank() == 0;
+    let t = restore_on(&ck, &a.dataset, None, g, &device)?;
+    let mut t = crate::train_cmd::join_ranks(t, comm)?;
     if let Some(e) = a.epochs {
         t.cfg.epochs = e;
     }
@@ -111,7 +125,7 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
         t.cfg.dataset_path = Some(std::path::absolute(ds)?);
     }
     let dir = run::run_dir_of(&ck);
-    if !g.quiet {
+    if !g.quiet && lead {
         eprintln!(
             "resuming {} at epoch {} of {} from {}",
             t.cfg.label(),
@@ -120,11 +134,14 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
             ck.display()
         );
     }
-    let mode = progress::mode(g.quiet || a.json, t.cfg.epochs, a.log_every);
+    let mode = progress::mode(g.quiet || a.json || !lead, t.cfg.epochs, a.log_every);
     let prefix = format!("{} {}", t.split.dataset, t.cfg.label());
     let mut pb = progress::Progress::new(mode, prefix, t.epoch.min(t.cfg.epochs), t.cfg.epochs);
-    let res = t.run(Some(&dir), |r| pb.epoch(r));
+    let res = t.run(lead.then_some(dir.as_path()), |r| pb.epoch(r));
     pb.finish();
+    if !lead {
+        return crate::train_cmd::follower_end(res);
+    }
     crate::train_cmd::report(&res?, &t.split.dataset, &dir, a.json)
 }
 

@@ -7,6 +7,7 @@ mod experiment_cmd;
 mod globals;
 mod hub_cmd;
 mod minibatch_cmd;
+mod ranks;
 mod reproduce_cmd;
 mod split_cmd;
 mod tasks_cmd;

@@ -208,26 +208,22 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
         cfg.label().to_lowercase().replace('*', "-x"),
         cfg.seed
     ));
-    // Ranks of an `mpirun -np N` launch split the exact dense loss; every rank takes the same steps, and
-    // rank 0 alone chooses, writes and reports the run directory.
-    let comm = vgae_mpi::shared_collective_from_env()?;
+    // Ranks of an `mpirun -np N` (or one-process-per-GPU) launch split the exact dense loss; every rank
+    // takes the same steps, and rank 0 alone chooses, writes and reports the run directory.
+    let (comm, device) = crate::ranks::ranks_and_device(g)?;
     let lead = comm.rank() == 0;
     let dir = match lead {
         true => run_dir::choose(a.out.as_deref(), default, a.overwrite, g.quiet)?,
         false => a.out.clone().unwrap_or(default),
     };
-    let device = g.device()?;
-    let mut trainer = GraphTrainer::new(cfg, &graph, split, &device)?;
-    if comm.size() > 1 {
-        trainer.inner = trainer.inner.with_collective(std::sync::Arc::from(comm))?;
-    }
+    let mut trainer = join_ranks(GraphTrainer::new(cfg, &graph, split, &device)?, comm)?;
     let mode = progress::mode(g.quiet || a.json || !lead, trainer.cfg.epochs, a.log_every);
     let prefix = format!("{} {}", graph.name, trainer.cfg.label());
     let mut pb = progress::Progress::new(mode, prefix, 0, trainer.cfg.epochs);
     let res = trainer.run(lead.then_some(dir.as_path()), |r| pb.epoch(r));
     pb.finish();
     if !lead {
-        return res.map(|_| ()).map_err(Into::into);
+        return follower_end(res);
     }
     if let (Some(e), Some(b)) = (trainer.stopped_early(), trainer.best.as_ref()) {
         g.note(&format!(
@@ -236,6 +232,29 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
         ));
     }
     report(&res?, &graph.name, &dir, a.json)
+}
+
+/// Splits `trainer`'s exact dense loss over the ranks of a launch ([`crate::ranks`]; nothing to do for one
+/// process). Every rank then takes the same steps and agrees on when to stop (a signal on any rank stops
+/// all after the same epoch), while rank 0 alone writes the run directory.
+pub fn join_ranks(
+    mut trainer: GraphTrainer,
+    comm: Box<dyn vgae_core::collective::Collective + Send + Sync>,
+) -> anyhow::Result<GraphTrainer> {
+    if comm.size() > 1 {
+        trainer.inner = trainer.inner.with_collective(std::sync::Arc::from(comm))?;
+    }
+    Ok(trainer)
+}
+
+/// How a rank other than 0 ends: silently. After an agreed stop it exits 0, not 130: mpirun aborts the
+/// whole job at the first non-zero exit, which could kill rank 0 while it writes the checkpoint; the
+/// launch still ends with rank 0's 130.
+pub fn follower_end(res: vgae_core::Result<GraphRunResult>) -> anyhow::Result<()> {
+    match res {
+        Err(vgae_core::Error::Interrupted { .. }) => Ok(()),
+        r => r.map(|_| ()).map_err(Into::into),
+    }
 }
 
 /// Prints a run's final metrics, as text or one JSON object.

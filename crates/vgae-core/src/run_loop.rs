@@ -35,6 +35,12 @@ pub trait EpochTrainer {
     fn write_inputs(&self, _dir: &RunDir) -> Result<()> {
         Ok(())
     }
+    /// Whether the run stops after this epoch, given this process's own stop request: a run over several
+    /// ranks answers the same on every rank (any rank asked: all stop), so no rank is left waiting in a
+    /// collective the others have left.
+    fn agree_stop(&self, requested: bool) -> Result<bool> {
+        Ok(requested)
+    }
     /// Trains one epoch, evaluates it and appends its record to [`EpochTrainer::records`].
     fn train_epoch(&mut self) -> Result<()>;
     /// Writes the whole training state to `path`, atomically.
@@ -109,7 +115,7 @@ pub fn run_epochs<T: EpochTrainer>(
             }
         }
         on_epoch(r);
-        if stop_requested() && epoch < t.target_epochs() {
+        if t.agree_stop(stop_requested())? && epoch < t.target_epochs() {
             let resume = match dir {
                 Some(d) => {
                     let ck = d.checkpoints();

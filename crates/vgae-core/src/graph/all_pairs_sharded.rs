@@ -5,9 +5,13 @@
 //! leave the extra ones idle), and the rest of the step (encoder, update) runs replicated and identical.
 //!
 //! The traffic per step is one [N, d] partial per slot, O(N·d) next to the O(N²·d) work it splits.
+//!
+//! On a GPU (one rank per device, NCCL) the ranks split the rows of Z·Zᵀ instead: each computes its rows'
+//! value and gradient rows with [`softplus_gram_device_rows`], and every rank gathers all rows and adds the
+//! values in rank order, so all ranks hold the same bits (equal to one device's up to rounding).
 
 use super::all_pairs_softplus::{
-    gram_slot_count, softplus_gram_slots, sum_gram_slots, with_gradient,
+    gram_slot_count, softplus_gram_device_rows, softplus_gram_slots, sum_gram_slots, with_gradient,
 };
 use super::softplus_tile::padded;
 use crate::collective::{shard, Collective};
@@ -16,12 +20,11 @@ use crate::{Error, Result};
 use candle_core::Tensor;
 
 /// Σ_ij softplus(z_i·z_j) over all N² pairs on every rank of `comm`, as a scalar tensor whose gradient is
-/// 2·σ(ZZᵀ)Z (attached as in [`super::all_pairs_softplus::softplus_gram`]). CPU tensors only.
-pub fn softplus_gram_sharded(z: &Tensor, comm: &dyn Collective) -> Result<Tensor> {
+/// 2·σ(ZZᵀ)Z (attached as in [`super::all_pairs_softplus::softplus_gram`]). On the CPU the fused tiles'
+/// slots are split (the single-process bits); on other devices the rows, in blocks of `block`.
+pub fn softplus_gram_sharded(z: &Tensor, block: usize, comm: &dyn Collective) -> Result<Tensor> {
     if !z.device().is_cpu() {
-        return Err(Error::msg(
-            "the sharded dense loss runs on the CPU: run data-parallel ranks with --device cpu",
-        ));
+        return softplus_gram_rows_sharded(z, block, comm);
     }
     let (n, d) = z.dims2()?;
     let host = z.flatten_all()?.to_vec1::<f32>()?;
@@ -57,6 +60,52 @@ pub fn softplus_gram_host_sharded(
         )));
     }
     Ok(sum_gram_slots(all, n, d))
+}
+
+/// The row-split version of [`softplus_gram_sharded`] (any device; the GPU path).
+pub fn softplus_gram_rows_sharded(
+    z: &Tensor,
+    block: usize,
+    comm: &dyn Collective,
+) -> Result<Tensor> {
+    let (n, d) = z.dims2()?;
+    let (value, grad) =
+        softplus_gram_device_rows(&z.detach(), shard(n, comm.rank(), comm.size()), block)?;
+    let mine = encode_rows(value, &grad.flatten_all()?.to_vec1::<f32>()?);
+    let (total, all) = decode_rows(&comm.all_gather(&mine)?, n, d)?;
+    let grad = Tensor::from_vec(all, (n, d), z.device())?;
+    Ok(with_gradient(z, total, &grad)?)
+}
+
+/// One rank's rows as bytes: their value (f64 LE), then their gradient rows (f32 LE).
+pub fn encode_rows(value: f64, grad: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + 4 * grad.len());
+    out.extend(value.to_le_bytes());
+    grad.iter().for_each(|x| out.extend(x.to_le_bytes()));
+    out
+}
+
+/// Every rank's [`encode_rows`], in rank order, to the total value (summed in rank order) and the whole
+/// `[n, d]` gradient; rank r's message must hold exactly its [`shard`] of the rows.
+pub fn decode_rows(gathered: &[Vec<u8>], n: usize, d: usize) -> Result<(f64, Vec<f32>)> {
+    let (mut total, mut grad) = (0.0f64, Vec::with_capacity(n * d));
+    for (r, bytes) in gathered.iter().enumerate() {
+        let rows = shard(n, r, gathered.len()).len();
+        if bytes.len() != 8 + 4 * rows * d {
+            return Err(Error::msg(format!(
+                "sharded dense loss: rank {r} sent {} bytes, {} expected for its {rows} rows of {d}                  (do all ranks train the same graph?)",
+                bytes.len(),
+                8 + 4 * rows * d
+            )));
+        }
+        total += f64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        grad.extend(
+            bytes[8..]
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))),
+        );
+    }
+    Ok((total, grad))
 }
 
 /// Slot sums as bytes: the count (u64 LE), then per slot its value (f64 LE) and gradient (f32 LE).
@@ -144,6 +193,41 @@ mod tests {
                     "gradient, {ranks} ranks"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn split_rows_give_the_unsplit_device_loss() {
+        use crate::graph::all_pairs_softplus::softplus_gram_device;
+        use candle_core::Device;
+        let (n, d, block) = (300, 5, 64);
+        let zt = Tensor::from_vec(z(n, d), (n, d), &Device::Cpu).unwrap();
+        let (v1, g1) = softplus_gram_device(&zt, block).unwrap();
+        let g1 = g1.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        for ranks in [1, 2, 3, 7] {
+            let msgs: Vec<Vec<u8>> = (0..ranks)
+                .map(|r| {
+                    let (v, g) = softplus_gram_device_rows(&zt, shard(n, r, ranks), block).unwrap();
+                    encode_rows(v, &g.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                })
+                .collect();
+            let (v, g) = decode_rows(&msgs, n, d).unwrap();
+            // Only the order of the f64 row-block sums differs.
+            assert!(
+                (v - v1).abs() <= 1e-9 * v1.abs(),
+                "{ranks} ranks: {v} vs {v1}"
+            );
+            let worst = g
+                .iter()
+                .zip(&g1)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst <= 1e-5, "{ranks} ranks: gradient off by {worst}");
+            // Truncated, or one rank's rows missing: refused.
+            let mut short = msgs.clone();
+            short[ranks - 1].pop();
+            assert!(decode_rows(&short, n, d).is_err());
+            assert!(decode_rows(&msgs, n + 1, d).is_err());
         }
     }
 

@@ -224,11 +224,20 @@ pub fn softplus_cross_host_on(
 /// Device version: row blocks of `block` rows with Candle ops. Same results as the host version up to
 /// rounding.
 pub fn softplus_gram_device(z: &Tensor, block: usize) -> Result<(f64, Tensor)> {
-    let n = z.dim(0)?;
+    softplus_gram_device_rows(z, 0..z.dim(0)?, block)
+}
+
+/// [`softplus_gram_device`] for the rows `rows` of Z only: Σ_{i ∈ rows} Σ_j softplus(z_i·z_j) and those
+/// rows of the gradient, `[rows.len(), d]` (a row's gradient 2·Σ_j σ(z_i·z_j)·z_j needs no other row's).
+pub fn softplus_gram_device_rows(
+    z: &Tensor,
+    rows: std::ops::Range<usize>,
+    block: usize,
+) -> Result<(f64, Tensor)> {
     let zt = z.t()?.contiguous()?;
     let (mut row_sums, mut grads) = (Vec::new(), Vec::new());
-    for start in (0..n).step_by(block.max(1)) {
-        let b = block.min(n - start);
+    for start in rows.clone().step_by(block.max(1)) {
+        let b = block.min(rows.end - start);
         let logits = z.narrow(0, start, b)?.matmul(&zt)?; // [b, n]
         let e = logits.abs()?.neg()?.exp()?;
         let sp = (logits.relu()? + (e.clone() + 1.0)?.log()?)?;
@@ -237,6 +246,9 @@ pub fn softplus_gram_device(z: &Tensor, block: usize) -> Result<(f64, Tensor)> {
         row_sums.push(sp.sum(1)?); // [b]
         let sig = candle_nn::ops::sigmoid(&logits)?;
         grads.push(sig.matmul(z)?); // [b, d]
+    }
+    if rows.is_empty() {
+        return Ok((0.0, Tensor::zeros((0, z.dim(1)?), z.dtype(), z.device())?));
     }
     let total = Tensor::cat(&row_sums, 0)?
         .to_dtype(candle_core::DType::F64)?

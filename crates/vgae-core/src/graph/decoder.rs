@@ -60,7 +60,7 @@ impl Decoder for InnerProduct {
     ) -> Result<Tensor> {
         match comm.size() {
             1 => self.softplus_all_pairs(z, block),
-            _ => super::all_pairs_sharded::softplus_gram_sharded(z, comm),
+            _ => super::all_pairs_sharded::softplus_gram_sharded(z, block, comm),
         }
     }
 

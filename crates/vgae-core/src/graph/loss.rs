@@ -326,6 +326,14 @@ impl ReconLoss {
         Ok(self)
     }
 
+    /// The ranks the loss is split over, if [`ReconLoss::with_collective`] gave any.
+    pub fn collective(&self) -> Option<&Arc<dyn Collective + Send + Sync>> {
+        match self {
+            ReconLoss::Dense { shards, .. } => shards.as_ref(),
+            ReconLoss::Sampled { .. } => None,
+        }
+    }
+
     /// The loss of embedding `z` under `decoder`; the sampled loss draws its negatives from `rng`.
     pub fn compute<D: Decoder + ?Sized>(
         &self,

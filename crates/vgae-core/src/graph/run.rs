@@ -38,6 +38,14 @@ impl<M: LinkModel, O: Optimizer> EpochTrainer for LinkTrainer<M, O> {
     fn write_inputs(&self, dir: &RunDir) -> Result<()> {
         Ok(self.split.save(&dir.join("split.safetensors"))?)
     }
+    fn agree_stop(&self, requested: bool) -> Result<bool> {
+        let Some(comm) = self.recon.collective() else {
+            return Ok(requested);
+        };
+        let mut flag = [f32::from(u8::from(requested))];
+        comm.all_reduce_sum(&mut flag)?;
+        Ok(flag[0] > 0.0)
+    }
     fn train_epoch(&mut self) -> Result<()> {
         self.step().map(|_| ())
     }

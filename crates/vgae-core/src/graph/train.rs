@@ -211,6 +211,9 @@ impl EpochTrainer for GraphTrainer {
     fn write_inputs(&self, dir: &RunDir) -> Result<()> {
         EpochTrainer::write_inputs(&self.inner, dir)
     }
+    fn agree_stop(&self, requested: bool) -> Result<bool> {
+        self.inner.agree_stop(requested)
+    }
     fn train_epoch(&mut self) -> Result<()> {
         EpochTrainer::train_epoch(&mut self.inner)?;
         let improved = self
