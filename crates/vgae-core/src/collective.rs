@@ -47,6 +47,84 @@ impl Collective for SingleProcess {
     }
 }
 
+/// `size` ranks that are threads of one process: the collectives' semantics without a launcher, for tests
+/// of code that runs on several ranks. Give each thread its own [`ThreadRank`]; every collective blocks
+/// until all `size` have called it.
+pub fn thread_ranks(size: usize) -> Vec<ThreadRank> {
+    let shared = std::sync::Arc::new(ThreadShared {
+        slots: std::sync::Mutex::new(vec![Vec::new(); size]),
+        barrier: std::sync::Barrier::new(size),
+    });
+    (0..size)
+        .map(|rank| ThreadRank {
+            rank,
+            size,
+            shared: shared.clone(),
+        })
+        .collect()
+}
+
+/// One rank of [`thread_ranks`].
+pub struct ThreadRank {
+    rank: usize,
+    size: usize,
+    shared: std::sync::Arc<ThreadShared>,
+}
+
+struct ThreadShared {
+    slots: std::sync::Mutex<Vec<Vec<u8>>>,
+    barrier: std::sync::Barrier,
+}
+
+impl ThreadRank {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.shared.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Collective for ThreadRank {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.size
+    }
+    fn all_reduce_sum(&self, buf: &mut [f32]) -> Result<()> {
+        let bytes: Vec<u8> = buf.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let all = self.all_gather(&bytes)?;
+        buf.fill(0.0);
+        // Rank order, so every rank gets the same bits.
+        for part in &all {
+            for (o, b) in buf.iter_mut().zip(part.chunks_exact(4)) {
+                *o += f32::from_le_bytes(b.try_into().expect("4 bytes"));
+            }
+        }
+        Ok(())
+    }
+    fn broadcast(&self, buf: &mut Vec<u8>, root: usize) -> Result<()> {
+        let all = self.all_gather(buf)?;
+        *buf = all
+            .get(root)
+            .ok_or_else(|| {
+                crate::Error::msg(format!("broadcast from rank {root} of {}", self.size))
+            })?
+            .clone();
+        Ok(())
+    }
+    fn all_gather(&self, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+        self.slots()[self.rank] = bytes.to_vec();
+        self.shared.barrier.wait();
+        let all = self.slots().clone();
+        // Nobody writes the next round's slot before every rank has read this one.
+        self.shared.barrier.wait();
+        Ok(all)
+    }
+    fn barrier(&self) -> Result<()> {
+        self.shared.barrier.wait();
+        Ok(())
+    }
+}
+
 /// The `rank`-th of `size` nearly equal contiguous parts of `0..len` (the first `len % size` one longer).
 pub fn shard(len: usize, rank: usize, size: usize) -> std::ops::Range<usize> {
     let (q, r) = (len / size, len % size);

@@ -51,12 +51,14 @@ pub fn wait_for(path: &Path, timeout: Duration) -> Result<[u8; ID_LEN]> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && start.elapsed() < timeout => {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::msg(format!(
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::msg(format!(
                 "{VAR}={}: rank 0 did not write the NCCL id within {} s (did it fail, or were the \
                      ranks given different paths?)",
                 path.display(),
                 timeout.as_secs()
-            ))),
+            )))
+            }
             Err(e) => return Err(Error::io(path, e)),
         }
     }

@@ -77,6 +77,49 @@ pub fn softplus_gram_rows_sharded(
     Ok(with_gradient(z, total, &grad)?)
 }
 
+/// The split dense loss of any decoder whose all-pairs term is a sum over source rows: each rank
+/// differentiates `part(z, its rows)` by autograd, and every rank adds the ranks' values and whole [N, d]
+/// gradients in rank order (a source/target or gravity logit moves both endpoints' rows, so gradients
+/// overlap). Every rank gets the same bits; against one process they differ only in summation order.
+pub fn softplus_rows_sharded(
+    z: &Tensor,
+    comm: &dyn Collective,
+    part: impl Fn(&Tensor, std::ops::Range<usize>) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let (n, d) = z.dims2()?;
+    let rows = shard(n, comm.rank(), comm.size());
+    let (value, grad) = match rows.is_empty() {
+        true => (0.0, vec![0.0; n * d]),
+        false => {
+            let leaf = candle_core::Var::from_tensor(&z.detach())?;
+            let loss = part(leaf.as_tensor(), rows)?;
+            let grads = loss.backward()?;
+            let grad = match grads.get(leaf.as_tensor()) {
+                Some(g) => g.flatten_all()?.to_vec1::<f32>()?,
+                None => vec![0.0; n * d],
+            };
+            (loss.to_scalar::<f32>()? as f64, grad)
+        }
+    };
+    let gathered = comm.all_gather(&encode_rows(value, &grad))?;
+    let (mut total, mut sum) = (0.0f64, vec![0.0f32; n * d]);
+    for (r, bytes) in gathered.iter().enumerate() {
+        if bytes.len() != 8 + 4 * n * d {
+            return Err(Error::msg(format!(
+                "sharded dense loss: rank {r} sent {} bytes, {} expected for a [{n}, {d}] gradient (do                  all ranks train the same graph?)",
+                bytes.len(),
+                8 + 4 * n * d
+            )));
+        }
+        total += f64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        for (o, b) in sum.iter_mut().zip(bytes[8..].chunks_exact(4)) {
+            *o += f32::from_le_bytes(b.try_into().expect("4 bytes"));
+        }
+    }
+    let grad = Tensor::from_vec(sum, (n, d), z.device())?;
+    Ok(with_gradient(z, total, &grad)?)
+}
+
 /// One rank's rows as bytes: their value (f64 LE), then their gradient rows (f32 LE).
 pub fn encode_rows(value: f64, grad: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + 4 * grad.len());

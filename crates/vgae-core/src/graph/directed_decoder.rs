@@ -2,6 +2,7 @@
 //! link prediction", CIKM 2019): logit(i → j) ≠ logit(j → i), so arcs and their reverses can be told apart.
 //! Both follow deezer-research's reference code (`gravity_gae/layers.py`).
 
+use super::all_pairs_sharded::softplus_rows_sharded;
 use super::all_pairs_softplus::softplus_cross_host_on;
 use super::decoder::Decoder;
 use super::loss::softplus;
@@ -13,17 +14,19 @@ fn rows_per_block(n: usize, block: usize) -> usize {
     block.clamp(1, (1 << 22) / n.max(1)).max(1)
 }
 
-/// Σ over all N² ordered pairs of softplus(logit), from `rows(start, len) -> [len, n]` logits, in row
-/// blocks so that memory stays O(block · N).
-fn all_pairs_softplus(
+/// Σ over the ordered pairs (i, j), i in `range` (all rows for the whole loss, a rank's share of a split
+/// one), of softplus(logit), from `rows(start, len) -> [len, n]` logits, in row blocks so that memory
+/// stays O(block · N).
+fn all_pairs_softplus_rows(
     n: usize,
+    range: std::ops::Range<usize>,
     block: usize,
     rows: impl Fn(usize, usize) -> Result<Tensor>,
 ) -> Result<Tensor> {
     let b = rows_per_block(n, block);
     let mut total: Option<Tensor> = None;
-    for start in (0..n).step_by(b) {
-        let part = softplus(&rows(start, b.min(n - start))?)?.sum_all()?;
+    for start in range.clone().step_by(b) {
+        let part = softplus(&rows(start, b.min(range.end - start))?)?.sum_all()?;
         total = Some(match total {
             Some(t) => (t + part)?,
             None => part,
@@ -84,15 +87,36 @@ impl Decoder for SourceTarget {
             let c = Tensor::new(v as f32, z.device())?;
             return Ok(((surrogate.clone() - surrogate.detach())? + c)?);
         }
-        Self::blocked(&s, &t, block)
+        Self::blocked(&s, &t, 0..z.dim(0)?, block)
+    }
+
+    fn softplus_all_pairs_sharded(
+        &self,
+        z: &Tensor,
+        block: usize,
+        comm: &dyn crate::collective::Collective,
+    ) -> Result<Tensor> {
+        if comm.size() == 1 {
+            return self.softplus_all_pairs(z, block);
+        }
+        softplus_rows_sharded(z, comm, |z, rows| {
+            let (s, t) = Self::halves(z)?;
+            Self::blocked(&s, &t, rows, block)
+        })
     }
 }
 
 impl SourceTarget {
-    /// Σ softplus(S Tᵀ) in row blocks of Candle ops (devices other than the CPU), autograd's gradient.
-    fn blocked(s: &Tensor, t: &Tensor, block: usize) -> Result<Tensor> {
+    /// Σ softplus(S Tᵀ) over the rows `rows` in row blocks of Candle ops (devices other than the CPU, and
+    /// the ranks of a split loss), autograd's gradient.
+    fn blocked(
+        s: &Tensor,
+        t: &Tensor,
+        rows: std::ops::Range<usize>,
+        block: usize,
+    ) -> Result<Tensor> {
         let tt = t.t()?.contiguous()?; // [d/2, n]
-        all_pairs_softplus(s.dim(0)?, block, |start, len| {
+        all_pairs_softplus_rows(s.dim(0)?, rows, block, |start, len| {
             Ok(s.narrow(0, start, len)?.matmul(&tt)?) // [len, n]
         })
     }
@@ -148,12 +172,36 @@ impl Decoder for Gravity {
     }
 
     fn softplus_all_pairs(&self, z: &Tensor, block: usize) -> Result<Tensor> {
+        self.softplus_rows(z, 0..z.dim(0)?, block)
+    }
+
+    fn softplus_all_pairs_sharded(
+        &self,
+        z: &Tensor,
+        block: usize,
+        comm: &dyn crate::collective::Collective,
+    ) -> Result<Tensor> {
+        if comm.size() == 1 {
+            return self.softplus_all_pairs(z, block);
+        }
+        softplus_rows_sharded(z, comm, |z, rows| self.softplus_rows(z, rows, block))
+    }
+}
+
+impl Gravity {
+    /// Σ over the rows `rows` (sources i) and all targets j of softplus(logit(i → j)), in row blocks.
+    fn softplus_rows(
+        &self,
+        z: &Tensor,
+        rows: std::ops::Range<usize>,
+        block: usize,
+    ) -> Result<Tensor> {
         let (x, m) = self.split(z)?;
         let n = z.dim(0)?;
         let sq = x.sqr()?.sum(1)?; // [n]
         let xt = x.t()?.contiguous()?; // [d − 1, n]
         let (sq_row, m_row) = (sq.unsqueeze(0)?, m.unsqueeze(0)?); // [1, n]
-        all_pairs_softplus(n, block, |start, len| {
+        all_pairs_softplus_rows(n, rows, block, |start, len| {
             // ‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2 x_i · x_j, clamped at 0 against rounding.
             let dot = x.narrow(0, start, len)?.matmul(&xt)?; // [len, n]
             let sq_col = sq.narrow(0, start, len)?.unsqueeze(1)?; // [len, 1]
@@ -179,7 +227,7 @@ mod tests {
             .unwrap();
         let fused = SourceTarget.softplus_all_pairs(z.as_tensor(), 64).unwrap();
         let (s, t) = SourceTarget::halves(z.as_tensor()).unwrap();
-        let blocked = SourceTarget::blocked(&s, &t, 64).unwrap();
+        let blocked = SourceTarget::blocked(&s, &t, 0..300, 64).unwrap();
         let (a, b) = (
             fused.to_scalar::<f32>().unwrap(),
             blocked.to_scalar::<f32>().unwrap(),
@@ -197,6 +245,64 @@ mod tests {
         let (ga, gb) = (grad(&fused), grad(&blocked));
         for (x, y) in ga.iter().zip(&gb) {
             assert!((x - y).abs() < 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    /// The value and gradient of a decoder's all-pairs term, on one process or split over `ranks` threads
+    /// (every rank's pair, in rank order).
+    fn split_over(dec: &(dyn Decoder + Sync), z: &Tensor, ranks: usize) -> Vec<(f32, Vec<f32>)> {
+        let value_grad = |l: Tensor, v: &Var| {
+            let g = l.backward().unwrap();
+            let g = g.get(v.as_tensor()).unwrap().flatten_all().unwrap();
+            (l.to_scalar::<f32>().unwrap(), g.to_vec1::<f32>().unwrap())
+        };
+        let comms = crate::collective::thread_ranks(ranks);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = comms
+                .iter()
+                .map(|c| {
+                    s.spawn(move || {
+                        let v = Var::from_tensor(&z.copy().unwrap()).unwrap();
+                        let l = dec
+                            .softplus_all_pairs_sharded(v.as_tensor(), 64, c)
+                            .unwrap();
+                        value_grad(l, &v)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    }
+
+    #[test]
+    fn split_directed_losses_give_the_one_process_value_and_gradient() {
+        let mut rng = crate::rng::RunRng::new(9);
+        let z = (rng.normal(&[301, 8], &Device::Cpu).unwrap() * 0.7).unwrap();
+        let decoders: [&(dyn Decoder + Sync); 2] = [&SourceTarget, &Gravity::default()];
+        for dec in decoders {
+            let (v1, g1) = split_over(dec, &z, 1).remove(0);
+            for ranks in [2, 3, 5] {
+                let all = split_over(dec, &z, ranks);
+                // Every rank the same bits.
+                assert!(all
+                    .iter()
+                    .all(|(v, g)| v.to_bits() == all[0].0.to_bits() && g == &all[0].1));
+                let (v, g) = &all[0];
+                assert!(
+                    (v - v1).abs() <= 1e-5 * v1.abs(),
+                    "{ranks} ranks: {v} vs {v1}"
+                );
+                let worst = g
+                    .iter()
+                    .zip(&g1)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                let scale = g1.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                assert!(
+                    worst <= 1e-4 * scale,
+                    "{ranks} ranks: gradient off by {worst} (scale {scale})"
+                );
+            }
         }
     }
 }
