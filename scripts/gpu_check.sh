@@ -3,6 +3,7 @@
 # (see scripts/install-cuda-toolkit.sh). Usage: scripts/gpu_check.sh [path/to/vgae] [data dir]
 #  1. parity: the same seed on CPU and CUDA gives the same loss after one step (1e-4 relative) and Cora test
 #     AUC / AP within 0.5 points after 200 epochs (VGAE, dense loss; GAE, sampled loss);
+#     and, with NCCL_TEST set, the NCCL backend's tests with WORLD_SIZE=1;
 #  2. benchmark: epoch times for Cora, Citeseer, Pubmed (dense, sampled) and the MNIST VAE on the GPU;
 #  3. Table 1's autoencoder rows on the GPU with TABLE1_SEEDS seeds (default 10; 0 skips it);
 #  4. the benchmark of 2 on the same machine's CPU.
@@ -69,6 +70,13 @@ for cfg in ("vgae-dense", "gae-sampled"):
 print("PARITY", "OK" if ok else "FAILED")
 sys.exit(0 if ok else 1)
 PY
+
+# 1b. NCCL with WORLD_SIZE=1 (collectives and the split dense loss on this GPU): the test binary of a
+# `cargo test --release -p vgae-nccl --features nccl --no-run` build, given as NCCL_TEST (needs libnccl.so.2,
+# from scripts/install-cuda-toolkit.sh or a venv's nvidia-nccl-cu13 wheel).
+if [ -n "${NCCL_TEST:-}" ]; then
+  step "nccl-world-1" "$NCCL_TEST" --test-threads 1
+fi
 
 # 2. benchmarks on the GPU
 step "bench-$DEV" "$VGAE" --device "$DEV" --data-dir "$DATA" bench planetoid --epochs 20 --vae --out "$OUT/bench-$DEV"

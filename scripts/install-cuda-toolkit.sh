@@ -61,9 +61,10 @@ fi
 # cudarc's `nccl` feature binds; added to an earlier install that lacks it.
 if [ ! -e "$CUDA/lib64/libnccl.so" ]; then
   log "installing NCCL 2.30 into $PREFIX ..."
-  python3 -m pip install --quiet --disable-pip-version-check --target "$PREFIX/site" --upgrade --no-deps \
+  # Its own --target: pip replaces a target's whole top-level `nvidia/` folder, which holds the toolkit.
+  python3 -m pip install --quiet --disable-pip-version-check --target "$PREFIX/nccl-site" --no-deps \
     "nvidia-nccl-cu13==2.30.*" >&2
-  for lib in "$PREFIX"/site/nvidia/nccl/lib/libnccl.so* "$PREFIX"/site/nvidia/cu13/lib/libnccl.so*; do
+  for lib in "$PREFIX"/nccl-site/nvidia/nccl/lib/libnccl.so* "$PREFIX"/nccl-site/nvidia/cu13/lib/libnccl.so*; do
     [ -e "$lib" ] || continue
     ln -sf "$lib" "$CUDA/lib64/$(basename "$lib")"
     [ -e "$CUDA/lib64/libnccl.so" ] || ln -sf "$lib" "$CUDA/lib64/libnccl.so"
