@@ -336,3 +336,44 @@ fn several_ranks_without_an_mpi_build_are_refused() {
     );
     assert!(!run.exists(), "a refused launch made {}", run.display());
 }
+
+#[test]
+fn gpu_rank_launches_without_an_nccl_build_are_refused_and_world_size_1_runs() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let launch = |c: &mut std::process::Command, rank: &str, size: &str| {
+        c.env("RANK", rank)
+            .env("WORLD_SIZE", size)
+            .env("LOCAL_RANK", rank);
+    };
+    let mut c = vgae(cache.path());
+    launch(&mut c, "0", "2");
+    let e = run_err(c.args(["train", "--epochs", "100000", "--out"]).arg(&run));
+    assert!(
+        e.contains("WORLD_SIZE=2") && e.contains("--features nccl"),
+        "{e}"
+    );
+    assert!(!run.exists(), "a refused launch made {}", run.display());
+    let mut c = vgae(cache.path());
+    launch(&mut c, "1", "2");
+    let e = run_err(
+        c.args(["minibatch", "--dataset", "sbm:1000", "--out"])
+            .arg(&run),
+    );
+    assert!(e.contains("mpirun"), "{e}");
+    let mut c = vgae(cache.path());
+    launch(&mut c, "x", "2");
+    let e = run_err(c.args(["train", "--out"]).arg(&run));
+    assert!(e.contains("RANK=\"x\""), "{e}");
+    // One process, as many containers leave in the environment: an ordinary run.
+    let mut c = vgae(cache.path());
+    launch(&mut c, "0", "1");
+    run_ok(
+        c.args([
+            "train", "--model", "gae", "--epochs", "2", "--json", "--out",
+        ])
+        .arg(&run),
+    );
+    assert!(run.join("model.safetensors").is_file());
+}

@@ -100,6 +100,15 @@ fn graph(g: &Globals, a: &MiniBatchArgs, dataset: &str, seed: u64) -> anyhow::Re
 
 pub fn run_cmd(a: MiniBatchArgs, g: &Globals) -> anyhow::Result<()> {
     // Ranks of an `mpirun -np N` launch (one process otherwise): rank 0 alone prints and writes the run.
+    if vgae_mpi::launcher_world_size().is_none() {
+        if let Some(l) = vgae_nccl::Launch::from_env()?.filter(|l| l.world_size > 1) {
+            anyhow::bail!(
+                "WORLD_SIZE={}: `vgae minibatch` runs its ranks under mpirun (CPU ranks); one process per GPU \
+                 (NCCL) is for `vgae train --loss dense`",
+                l.world_size
+            );
+        }
+    }
     let comm = vgae_mpi::collective_from_env()?;
     let (rank, ranks) = (comm.rank(), comm.size());
     let (spec, rd, resume) = match &a.resume {

@@ -21,6 +21,7 @@ pub fn ranks_and_device(
         let comm = vgae_mpi::shared_collective_from_env()?;
         return Ok((comm, g.device()?));
     };
+    vgae_nccl::ensure_built(&launch)?;
     let mut g = g.clone();
     if matches!(g.device, DeviceChoice::Auto | DeviceChoice::Cuda(0)) {
         g.device = DeviceChoice::Cuda(launch.local_rank);

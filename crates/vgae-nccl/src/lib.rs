@@ -35,11 +35,18 @@ pub fn world(device: &Device, launch: &Launch) -> Result<Box<dyn Collective + Se
 /// Without the `nccl` feature: one process, or an error saying how to build for several.
 #[cfg(not(feature = "nccl"))]
 pub fn world(_device: &Device, launch: &Launch) -> Result<Box<dyn Collective + Send + Sync>> {
-    match launch.world_size {
-        1 => Ok(Box::new(vgae_core::collective::SingleProcess)),
-        n => Err(vgae_core::Error::msg(format!(
+    ensure_built(launch)?;
+    Ok(Box::new(vgae_core::collective::SingleProcess))
+}
+
+/// Whether this build can join `launch`: an error saying how to build when it has several ranks and the
+/// `nccl` feature is off (checked before anything else, so it is the error a user sees).
+pub fn ensure_built(launch: &Launch) -> Result<()> {
+    match (cfg!(feature = "nccl"), launch.world_size) {
+        (false, n) if n > 1 => Err(vgae_core::Error::msg(format!(
             "WORLD_SIZE={n}, but this build has no NCCL: rebuild with `--features nccl` (a CUDA build; \
              see scripts/install-cuda-toolkit.sh), or launch CPU ranks with mpirun"
         ))),
+        _ => Ok(()),
     }
 }
