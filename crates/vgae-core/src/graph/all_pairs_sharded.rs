@@ -71,8 +71,8 @@ pub fn softplus_gram_rows_sharded(
     let (n, d) = z.dims2()?;
     let (value, grad) =
         softplus_gram_device_rows(&z.detach(), shard(n, comm.rank(), comm.size()), block)?;
-    let mine = encode_rows(value, &grad.flatten_all()?.to_vec1::<f32>()?);
-    let (total, all) = decode_rows(&comm.all_gather(&mine)?, n, d)?;
+    let mine = encode_value_rows(value, &grad.flatten_all()?.to_vec1::<f32>()?);
+    let (total, all) = decode_value_rows(&comm.all_gather(&mine)?, n, d)?;
     let grad = Tensor::from_vec(all, (n, d), z.device())?;
     Ok(with_gradient(z, total, &grad)?)
 }
@@ -101,54 +101,69 @@ pub fn softplus_rows_sharded(
             (loss.to_scalar::<f32>()? as f64, grad)
         }
     };
-    let gathered = comm.all_gather(&encode_rows(value, &grad))?;
+    let gathered = comm.all_gather(&encode_value_rows(value, &grad))?;
     let (mut total, mut sum) = (0.0f64, vec![0.0f32; n * d]);
-    for (r, bytes) in gathered.iter().enumerate() {
-        if bytes.len() != 8 + 4 * n * d {
-            return Err(Error::msg(format!(
-                "sharded dense loss: rank {r} sent {} bytes, {} expected for a [{n}, {d}] gradient (do                  all ranks train the same graph?)",
-                bytes.len(),
-                8 + 4 * n * d
-            )));
-        }
-        total += f64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-        for (o, b) in sum.iter_mut().zip(bytes[8..].chunks_exact(4)) {
-            *o += f32::from_le_bytes(b.try_into().expect("4 bytes"));
-        }
+    for (v, floats) in rank_messages(&gathered, |_| n * d, &format!("a [{n}, {d}] gradient"))? {
+        total += v;
+        sum.iter_mut()
+            .zip(floats_le(floats))
+            .for_each(|(o, x)| *o += x);
     }
     let grad = Tensor::from_vec(sum, (n, d), z.device())?;
     Ok(with_gradient(z, total, &grad)?)
 }
 
 /// One rank's rows as bytes: their value (f64 LE), then their gradient rows (f32 LE).
-pub fn encode_rows(value: f64, grad: &[f32]) -> Vec<u8> {
+pub fn encode_value_rows(value: f64, grad: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + 4 * grad.len());
     out.extend(value.to_le_bytes());
     grad.iter().for_each(|x| out.extend(x.to_le_bytes()));
     out
 }
 
-/// Every rank's [`encode_rows`], in rank order, to the total value (summed in rank order) and the whole
+/// Every rank's [`encode_value_rows`], in rank order, to the total value (summed in rank order) and the whole
 /// `[n, d]` gradient; rank r's message must hold exactly its [`shard`] of the rows.
-pub fn decode_rows(gathered: &[Vec<u8>], n: usize, d: usize) -> Result<(f64, Vec<f32>)> {
+pub fn decode_value_rows(gathered: &[Vec<u8>], n: usize, d: usize) -> Result<(f64, Vec<f32>)> {
+    let ranks = gathered.len();
+    let floats = |r| shard(n, r, ranks).len() * d;
     let (mut total, mut grad) = (0.0f64, Vec::with_capacity(n * d));
-    for (r, bytes) in gathered.iter().enumerate() {
-        let rows = shard(n, r, gathered.len()).len();
-        if bytes.len() != 8 + 4 * rows * d {
-            return Err(Error::msg(format!(
-                "sharded dense loss: rank {r} sent {} bytes, {} expected for its {rows} rows of {d}                  (do all ranks train the same graph?)",
-                bytes.len(),
-                8 + 4 * rows * d
-            )));
-        }
-        total += f64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-        grad.extend(
-            bytes[8..]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))),
-        );
+    for (v, bytes) in rank_messages(gathered, floats, &format!("its rows of {d}"))? {
+        total += v;
+        grad.extend(floats_le(bytes));
     }
     Ok((total, grad))
+}
+
+/// Every rank's [`encode_value_rows`] message split into its value and its float bytes, rank r's checked to hold
+/// `floats(r)` floats (`what` they are, for the error).
+fn rank_messages<'a>(
+    gathered: &'a [Vec<u8>],
+    floats: impl Fn(usize) -> usize,
+    what: &str,
+) -> Result<Vec<(f64, &'a [u8])>> {
+    gathered
+        .iter()
+        .enumerate()
+        .map(|(r, bytes)| {
+            let want = 8 + 4 * floats(r);
+            if bytes.len() != want {
+                return Err(Error::msg(format!(
+                    "sharded dense loss: rank {r} sent {} bytes, {want} expected for {what} (do all ranks \
+                     train the same graph?)",
+                    bytes.len()
+                )));
+            }
+            let value = f64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+            Ok((value, &bytes[8..]))
+        })
+        .collect()
+}
+
+/// Little-endian f32s.
+fn floats_le(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
 }
 
 /// Slot sums as bytes: the count (u64 LE), then per slot its value (f64 LE) and gradient (f32 LE).
@@ -251,10 +266,10 @@ mod tests {
             let msgs: Vec<Vec<u8>> = (0..ranks)
                 .map(|r| {
                     let (v, g) = softplus_gram_device_rows(&zt, shard(n, r, ranks), block).unwrap();
-                    encode_rows(v, &g.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                    encode_value_rows(v, &g.flatten_all().unwrap().to_vec1::<f32>().unwrap())
                 })
                 .collect();
-            let (v, g) = decode_rows(&msgs, n, d).unwrap();
+            let (v, g) = decode_value_rows(&msgs, n, d).unwrap();
             // Only the order of the f64 row-block sums differs.
             assert!(
                 (v - v1).abs() <= 1e-9 * v1.abs(),
@@ -269,8 +284,8 @@ mod tests {
             // Truncated, or one rank's rows missing: refused.
             let mut short = msgs.clone();
             short[ranks - 1].pop();
-            assert!(decode_rows(&short, n, d).is_err());
-            assert!(decode_rows(&msgs, n + 1, d).is_err());
+            assert!(decode_value_rows(&short, n, d).is_err());
+            assert!(decode_value_rows(&msgs, n + 1, d).is_err());
         }
     }
 
