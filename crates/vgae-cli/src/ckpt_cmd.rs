@@ -112,7 +112,7 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
     let (comm, device) = crate::ranks::ranks_and_device(g)?;
     let lead = comm.rank() == 0;
     let t = restore_on(&ck, &a.dataset, None, g, &device)?;
-    let mut t = crate::train_cmd::join_ranks(t, comm)?;
+    let mut t = crate::ranks::join_ranks(t, comm)?;
     if let Some(e) = a.epochs {
         t.cfg.epochs = e;
     }
@@ -140,7 +140,7 @@ pub fn resume(a: ResumeArgs, g: &Globals) -> anyhow::Result<()> {
     let res = t.run(lead.then_some(dir.as_path()), |r| pb.epoch(r));
     pb.finish();
     if !lead {
-        return crate::train_cmd::follower_end(res);
+        return crate::ranks::follower_end(res);
     }
     crate::train_cmd::report(&res?, &t.split.dataset, &dir, a.json)
 }

@@ -6,6 +6,7 @@ use crate::globals::Globals;
 use candle_core::Device;
 use vgae_core::collective::Collective;
 use vgae_core::device::DeviceChoice;
+use vgae_core::graph::{GraphRunResult, GraphTrainer};
 
 /// This process's collective and device. Under an NCCL launch `--device auto` or `cuda` means the GPU of
 /// the process's `LOCAL_RANK`.
@@ -28,4 +29,27 @@ pub fn ranks_and_device(
     }
     let device = g.device()?;
     Ok((vgae_nccl::world(&device, &launch)?, device))
+}
+
+/// Splits `trainer`'s exact dense loss over the ranks of a launch ([`ranks_and_device`]; nothing to do for one
+/// process). Every rank then takes the same steps and agrees on when to stop (a signal on any rank stops
+/// all after the same epoch), while rank 0 alone writes the run directory.
+pub fn join_ranks(
+    mut trainer: GraphTrainer,
+    comm: Box<dyn Collective + Send + Sync>,
+) -> anyhow::Result<GraphTrainer> {
+    if comm.size() > 1 {
+        trainer.inner = trainer.inner.with_collective(std::sync::Arc::from(comm))?;
+    }
+    Ok(trainer)
+}
+
+/// How a rank other than 0 ends: silently. After an agreed stop it exits 0, not 130: mpirun aborts the
+/// whole job at the first non-zero exit, which could kill rank 0 while it writes the checkpoint; the
+/// launch still ends with rank 0's 130.
+pub fn follower_end(res: vgae_core::Result<GraphRunResult>) -> anyhow::Result<()> {
+    match res {
+        Err(vgae_core::Error::Interrupted { .. }) => Ok(()),
+        r => r.map(|_| ()).map_err(Into::into),
+    }
 }

@@ -216,14 +216,15 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
         true => run_dir::choose(a.out.as_deref(), default, a.overwrite, g.quiet)?,
         false => a.out.clone().unwrap_or(default),
     };
-    let mut trainer = join_ranks(GraphTrainer::new(cfg, &graph, split, &device)?, comm)?;
+    let mut trainer =
+        crate::ranks::join_ranks(GraphTrainer::new(cfg, &graph, split, &device)?, comm)?;
     let mode = progress::mode(g.quiet || a.json || !lead, trainer.cfg.epochs, a.log_every);
     let prefix = format!("{} {}", graph.name, trainer.cfg.label());
     let mut pb = progress::Progress::new(mode, prefix, 0, trainer.cfg.epochs);
     let res = trainer.run(lead.then_some(dir.as_path()), |r| pb.epoch(r));
     pb.finish();
     if !lead {
-        return follower_end(res);
+        return crate::ranks::follower_end(res);
     }
     if let (Some(e), Some(b)) = (trainer.stopped_early(), trainer.best.as_ref()) {
         g.note(&format!(
@@ -232,29 +233,6 @@ pub fn run(a: TrainArgs, g: &Globals) -> anyhow::Result<()> {
         ));
     }
     report(&res?, &graph.name, &dir, a.json)
-}
-
-/// Splits `trainer`'s exact dense loss over the ranks of a launch ([`crate::ranks`]; nothing to do for one
-/// process). Every rank then takes the same steps and agrees on when to stop (a signal on any rank stops
-/// all after the same epoch), while rank 0 alone writes the run directory.
-pub fn join_ranks(
-    mut trainer: GraphTrainer,
-    comm: Box<dyn vgae_core::collective::Collective + Send + Sync>,
-) -> anyhow::Result<GraphTrainer> {
-    if comm.size() > 1 {
-        trainer.inner = trainer.inner.with_collective(std::sync::Arc::from(comm))?;
-    }
-    Ok(trainer)
-}
-
-/// How a rank other than 0 ends: silently. After an agreed stop it exits 0, not 130: mpirun aborts the
-/// whole job at the first non-zero exit, which could kill rank 0 while it writes the checkpoint; the
-/// launch still ends with rank 0's 130.
-pub fn follower_end(res: vgae_core::Result<GraphRunResult>) -> anyhow::Result<()> {
-    match res {
-        Err(vgae_core::Error::Interrupted { .. }) => Ok(()),
-        r => r.map(|_| ()).map_err(Into::into),
-    }
 }
 
 /// Prints a run's final metrics, as text or one JSON object.
