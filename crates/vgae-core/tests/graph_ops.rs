@@ -18,7 +18,8 @@ use common::fixtures::*;
 #[test]
 fn gram_kernels_agree_on_every_simd_path() {
     // Each path this CPU runs against the scalar build: ragged sizes around the register blocks (4 or 8 rows,
-    // 4 to 16 lanes) and the 128 tile, and widths that are not whole vectors. Each path gives the same bits
+    // 4 to 16 lanes; dG_I in groups of 8, 4, 2 or 1 rows by width) and the 128 tile, and widths that are not
+    // whole vectors (100: a row of 7 or 13 vectors, in a chunk of 32). Each path gives the same bits
     // on a second call and with one thread or many.
     let paths = SimdPath::available_paths();
     assert!(paths.contains(&SimdPath::Scalar) && paths.contains(&SimdPath::selected()));
@@ -44,6 +45,8 @@ fn gram_kernels_agree_on_every_simd_path() {
         (130, 3),
         (40, 17),
         (259, 32),
+        (70, 64),
+        (33, 100),
     ] {
         let z = (rng.normal(&[n, d], &Device::Cpu).unwrap() * 2.0).unwrap();
         let host: Vec<f32> = z.flatten_all().unwrap().to_vec1().unwrap();

@@ -1,10 +1,14 @@
 //! One tile pair of the fused Σ softplus(Z_I C_Jᵀ) kernel and its gradient, written once with `pulp` and
 //! compiled for AVX-512, AVX2+FMA, NEON and scalar ([`SimdPath`]), for any embedding width.
 //!
-//! Register blocking: `R` = 8 rows of I against one vector of columns of J at a time. The R logit vectors, their softplus and sigmoid
-//! stay in registers; dG_I of the R rows (R · ⌈d / lanes⌉ vectors) stays in registers for the whole tile;
-//! dG_Jᵀ (`[d, cols]`, in L1) is read and written once per R rows. Per pair: 3·d multiply-adds (logit,
-//! dG_I, dG_J), one exp and two divisions, vectorised.
+//! Register blocking: `R` = 8 rows of I against one vector of columns of J at a time. The R logit vectors
+//! stay in registers, and their softplus and sigmoid are computed 4 or 8 vectors abreast
+//! ([`softplus_sigmoid_n`]) so that the long exp / division / log1p chains overlap. dG_I of the R rows
+//! (R · ⌈d / lanes⌉ vectors) lives in a small buffer, updated in row groups sized to the register file (on
+//! AVX2, 16 registers: 4 rows of 2 vectors), because an array of them in registers was spilled inside the
+//! innermost loop; dG_Jᵀ (`[d, cols]`, in L1) is read and written once per R rows. Per pair: 3·d
+//! multiply-adds (logit, dG_I, dG_J), one exp and one division, vectorised. The order of every sum is fixed
+//! by the tile, so a path gives the same bits on any thread count.
 
 use crate::simd::SimdPath;
 use pulp::{Simd, WithSimd};
@@ -75,7 +79,8 @@ impl WithSimd for TileOp<'_, '_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) -> f64 {
         // Eight rows per block on every path: on an AMD EPYC of CPU family 26 (`vgae bench kernels`), 4
-        // rows made the AVX2 build 1.4× slower and 16 rows did not speed up AVX-512.
+        // rows made the AVX2 build 1.4× slower and 16 rows did not speed up AVX-512; on family 25 (Zen 4),
+        // with the softplus 4 vectors abreast, 4 and 6 rows were 1.14× and 1.17× slower than 8 on AVX2.
         tile::<S, 8>(s, self)
     }
 }
@@ -107,38 +112,100 @@ fn store<S: Simd>(s: S, x: &mut [f32], v: S::f32s) {
 /// a degree-6 polynomial, log1p(e) = 2 atanh(e / (2 + e))); relative error below 3e-7.
 #[inline(always)]
 pub(crate) fn softplus_sigmoid<S: Simd>(s: S, x: S::f32s) -> (S::f32s, S::f32s) {
+    let ([sp], [sig]) = softplus_sigmoid_n::<S, 1>(s, [x]);
+    (sp, sig)
+}
+
+/// [`softplus_sigmoid`] of `N` vectors, step by step across them: the same operations per lane (so the same
+/// bits), issued as N independent chains. One vector's exp / division / log1p is a ~100-cycle dependency
+/// chain, which an out-of-order core overlaps only 2–3 deep when the chains come one after another.
+#[inline(always)]
+pub(crate) fn softplus_sigmoid_n<S: Simd, const N: usize>(
+    s: S,
+    x: [S::f32s; N],
+) -> ([S::f32s; N], [S::f32s; N]) {
     let (zero, one, two) = (s.splat_f32s(0.0), s.splat_f32s(1.0), s.splat_f32s(2.0));
-    let t = s.max_f32s(
-        s.mul_f32s(s.abs_f32s(x), s.splat_f32s(-std::f32::consts::LOG2_E)),
-        s.splat_f32s(-125.0),
-    );
-    // t + 1.5·2²³ rounds t to the nearest integer n, held in the low mantissa bits.
     const MAGIC: f32 = 12_582_912.0;
-    let tm = s.add_f32s(t, s.splat_f32s(MAGIC));
-    let n = s.sub_f32s(tm, s.splat_f32s(MAGIC));
-    let y = s.mul_f32s(s.sub_f32s(t, n), s.splat_f32s(std::f32::consts::LN_2));
-    let mut p = s.splat_f32s(1.0 / 720.0);
+    let magic = s.splat_f32s(MAGIC);
+    let (mut t, mut tm) = ([zero; N], [zero; N]);
+    for i in 0..N {
+        t[i] = s.max_f32s(
+            s.mul_f32s(s.abs_f32s(x[i]), s.splat_f32s(-std::f32::consts::LOG2_E)),
+            s.splat_f32s(-125.0),
+        );
+        tm[i] = s.add_f32s(t[i], magic);
+    }
+    let mut y = [zero; N];
+    for i in 0..N {
+        let n = s.sub_f32s(tm[i], magic);
+        y[i] = s.mul_f32s(s.sub_f32s(t[i], n), s.splat_f32s(std::f32::consts::LN_2));
+    }
+    let mut p = [s.splat_f32s(1.0 / 720.0); N];
     for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
-        p = s.mul_add_e_f32s(p, y, s.splat_f32s(c));
+        for i in 0..N {
+            p[i] = s.mul_add_e_f32s(p[i], y[i], s.splat_f32s(c));
+        }
     }
-    // 2ⁿ: exponent bits n + 127 = bits(tm) − bits(MAGIC) + 127 (wrapping), shifted into place.
     let bias = s.splat_u32s(127u32.wrapping_sub(MAGIC.to_bits()));
-    let exponent = s.add_u32s(s.transmute_u32s_f32s(tm), bias);
-    let pow = s.transmute_f32s_u32s(s.wrapping_dyn_shl_u32s(exponent, s.splat_u32s(23)));
-    let e = s.mul_f32s(p, pow);
-    // One division for both 1 / (1 + e) and e / (2 + e): w = 1 / ((1 + e)(2 + e)).
-    let (a1, a2) = (s.add_f32s(one, e), s.add_f32s(two, e));
-    let w = s.div_f32s(one, s.mul_f32s(a1, a2));
-    let r = s.mul_f32s(a2, w);
-    let sig = s.select_f32s(s.greater_than_or_equal_f32s(x, zero), r, s.mul_f32s(e, r));
-    let q = s.mul_f32s(s.mul_f32s(e, a1), w);
-    let q2 = s.mul_f32s(q, q);
-    let mut a = s.splat_f32s(1.0 / 11.0);
-    for c in [1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0] {
-        a = s.mul_add_e_f32s(a, q2, s.splat_f32s(c));
+    let mut e = [zero; N];
+    for i in 0..N {
+        let exponent = s.add_u32s(s.transmute_u32s_f32s(tm[i]), bias);
+        let pow = s.transmute_f32s_u32s(s.wrapping_dyn_shl_u32s(exponent, s.splat_u32s(23)));
+        e[i] = s.mul_f32s(p[i], pow);
     }
-    let log1p = s.mul_f32s(s.add_f32s(q, q), a);
-    (s.add_f32s(s.max_f32s(x, zero), log1p), sig)
+    let (mut a1, mut a2, mut w) = ([zero; N], [zero; N], [zero; N]);
+    for i in 0..N {
+        a1[i] = s.add_f32s(one, e[i]);
+        a2[i] = s.add_f32s(two, e[i]);
+        w[i] = s.div_f32s(one, s.mul_f32s(a1[i], a2[i]));
+    }
+    let (mut sig, mut q, mut q2) = ([zero; N], [zero; N], [zero; N]);
+    for i in 0..N {
+        let r = s.mul_f32s(a2[i], w[i]);
+        sig[i] = s.select_f32s(
+            s.greater_than_or_equal_f32s(x[i], zero),
+            r,
+            s.mul_f32s(e[i], r),
+        );
+        q[i] = s.mul_f32s(s.mul_f32s(e[i], a1[i]), w[i]);
+        q2[i] = s.mul_f32s(q[i], q[i]);
+    }
+    let mut a = [s.splat_f32s(1.0 / 11.0); N];
+    for c in [1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0] {
+        for i in 0..N {
+            a[i] = s.mul_add_e_f32s(a[i], q2[i], s.splat_f32s(c));
+        }
+    }
+    let mut sp = [zero; N];
+    for i in 0..N {
+        let log1p = s.mul_f32s(s.add_f32s(q[i], q[i]), a[i]);
+        sp[i] = s.add_f32s(s.max_f32s(x[i], zero), log1p);
+    }
+    (sp, sig)
+}
+
+/// [`softplus_sigmoid`] of R vectors, `G` at a time through [`softplus_sigmoid_n`].
+#[inline(always)]
+fn softplus_rows<S: Simd, const R: usize, const G: usize>(
+    s: S,
+    x: &[S::f32s; R],
+) -> ([S::f32s; R], [S::f32s; R]) {
+    let zero = s.splat_f32s(0.0);
+    let (mut sp, mut sig) = ([zero; R], [zero; R]);
+    for g0 in (0..R).step_by(G) {
+        if g0 + G <= R {
+            let mut xg = [zero; G];
+            xg.copy_from_slice(&x[g0..g0 + G]);
+            let (a, b) = softplus_sigmoid_n::<S, G>(s, xg);
+            sp[g0..g0 + G].copy_from_slice(&a);
+            sig[g0..g0 + G].copy_from_slice(&b);
+        } else {
+            for r in g0..R {
+                (sp[r], sig[r]) = softplus_sigmoid(s, x[r]);
+            }
+        }
+    }
+    (sp, sig)
 }
 
 #[inline(always)]
@@ -158,6 +225,9 @@ fn tile<S: Simd, const R: usize>(s: S, op: TileOp) -> f64 {
 fn tile_v<S: Simd, const R: usize, const V: usize>(s: S, op: TileOp) -> f64 {
     let TileOp { t, mut gjt, grad } = op;
     let mut zb = vec![0f32; t.d * R];
+    // dG_I of a block's rows, [R][V] vectors: in memory, not an array the compiler could keep in registers
+    // (on AVX2 it then spilled them one by one inside the innermost loop).
+    let mut gb = vec![0f32; R * V * S::F32_LANES];
     let mut total = 0f64;
     let mut i = 0;
     while i < t.rows {
@@ -167,8 +237,8 @@ fn tile_v<S: Simd, const R: usize, const V: usize>(s: S, op: TileOp) -> f64 {
             // The logits' softplus sum and dG_J once, with the first chunk of dG_I.
             let g = if chunk == 0 { gjt.as_deref_mut() } else { None };
             let v = match step == R {
-                true => rows_block::<S, R, V>(s, t, i, chunk, &mut zb, grad, g),
-                false => rows_block::<S, 1, V>(s, t, i, chunk, &mut zb, grad, g),
+                true => rows_block::<S, R, V>(s, t, i, chunk, (&mut zb, &mut gb), grad, g),
+                false => rows_block::<S, 1, V>(s, t, i, chunk, (&mut zb, &mut gb), grad, g),
             };
             if chunk == 0 {
                 total += v;
@@ -197,7 +267,7 @@ fn rows_block<S: Simd, const R: usize, const V: usize>(
     t: &Tile,
     i: usize,
     chunk: usize,
-    zb: &mut [f32],
+    (zb, gb): (&mut [f32], &mut [f32]),
     grad: &mut [f32],
     mut gjt: Option<&mut [f32]>,
 ) -> f64 {
@@ -214,7 +284,8 @@ fn rows_block<S: Simd, const R: usize, const V: usize>(
     }
     let cols0 = chunk * V * lanes;
     let width = (V * lanes).min(dp - cols0);
-    let mut gacc = [[zero; V]; R];
+    let gb = &mut gb[..R * V * lanes];
+    gb.fill(0.0);
     let mut spacc = zero;
     let mut sbuf = [[0f32; 16]; R];
     for c in (0..t.cols).step_by(lanes) {
@@ -223,23 +294,30 @@ fn rows_block<S: Simd, const R: usize, const V: usize>(
         let mut x = [zero; R];
         let full = valid == lanes;
         assert!(t.j0 + c + valid <= t.n && zb.len() == d * R);
-        let col_at = |k: usize| match full {
-            // k < d and j0 + c + lanes ≤ n (asserted): these floats of row k of Zᵀ ([d, n]) exist.
-            // SAFETY: in bounds as just said; the read is unaligned.
-            true => unsafe {
-                std::ptr::read_unaligned(t.zt.as_ptr().add(k * t.n + t.j0 + c) as *const S::f32s)
-            },
-            false => load(s, &t.zt[k * t.n + t.j0 + c..k * t.n + t.j0 + c + valid]),
-        };
-        for (k, zk) in zb.chunks_exact(R).enumerate() {
-            let col = col_at(k);
-            for (xr, &a) in x.iter_mut().zip(zk) {
-                *xr = s.mul_add_e_f32s(s.splat_f32s(a), col, *xr);
+        // Row k of Zᵀ ([d, n]) from column j0 + c: `lanes` floats when `full` (j0 + c + lanes ≤ n, asserted).
+        let cols = t.zt.as_ptr().wrapping_add(t.j0 + c);
+        if full {
+            for (k, zk) in zb.chunks_exact(R).enumerate() {
+                // SAFETY: k < d and j0 + c + lanes ≤ n, so these floats of Zᵀ exist; the read is unaligned.
+                let col = unsafe { std::ptr::read_unaligned(cols.add(k * t.n) as *const S::f32s) };
+                for (xr, &a) in x.iter_mut().zip(zk) {
+                    *xr = s.mul_add_e_f32s(s.splat_f32s(a), col, *xr);
+                }
+            }
+        } else {
+            for (k, zk) in zb.chunks_exact(R).enumerate() {
+                let col = load(s, &t.zt[k * t.n + t.j0 + c..k * t.n + t.j0 + c + valid]);
+                for (xr, &a) in x.iter_mut().zip(zk) {
+                    *xr = s.mul_add_e_f32s(s.splat_f32s(a), col, *xr);
+                }
             }
         }
-        let mut sg = [zero; R];
+        let (sps, mut sg) = match S::F32_LANES {
+            16 => softplus_rows::<S, R, 8>(s, &x),
+            _ => softplus_rows::<S, R, 4>(s, &x),
+        };
         for r in 0..R {
-            let (mut sp, mut sig) = softplus_sigmoid(s, x[r]);
+            let (mut sp, mut sig) = (sps[r], sg[r]);
             if valid < lanes {
                 // Lanes past the last column hold logit 0: drop their softplus (ln 2) and sigmoid (½).
                 for v in [&mut sp, &mut sig] {
@@ -255,50 +333,143 @@ fn rows_block<S: Simd, const R: usize, const V: usize>(
         // dG_Jᵀ[k][c..] += Σ_r σ_r · z_(i+r)[k].
         if let Some(g) = gjt.as_deref_mut() {
             assert!(g.len() == d * t.cols && c + valid <= t.cols);
-            for (k, zk) in zb.chunks_exact(R).enumerate() {
-                let at = k * t.cols + c;
-                let mut acc = match full {
-                    // SAFETY: k < d and c + lanes ≤ cols (asserted): in bounds of g ([d, cols]).
-                    true => unsafe {
-                        std::ptr::read_unaligned(g.as_ptr().add(at) as *const S::f32s)
-                    },
-                    false => load(s, &g[at..at + valid]),
-                };
-                for (sr, &a) in sg.iter().zip(zk) {
-                    acc = s.mul_add_e_f32s(*sr, s.splat_f32s(a), acc);
+            if full {
+                for (k, zk) in zb.chunks_exact(R).enumerate() {
+                    // SAFETY: k < d and c + lanes ≤ cols (asserted): in bounds of g ([d, cols]);
+                    // the read and the write are unaligned.
+                    unsafe {
+                        let at = g.as_mut_ptr().add(k * t.cols + c) as *mut S::f32s;
+                        let mut acc = std::ptr::read_unaligned(at);
+                        for (sr, &a) in sg.iter().zip(zk) {
+                            acc = s.mul_add_e_f32s(*sr, s.splat_f32s(a), acc);
+                        }
+                        std::ptr::write_unaligned(at, acc);
+                    }
                 }
-                match full {
-                    // SAFETY: the same `lanes` floats as the read above.
-                    true => unsafe {
-                        std::ptr::write_unaligned(g.as_mut_ptr().add(at) as *mut S::f32s, acc)
-                    },
-                    false => store(s, &mut g[at..at + valid], acc),
+            } else {
+                for (k, zk) in zb.chunks_exact(R).enumerate() {
+                    let at = k * t.cols + c;
+                    let mut acc = load(s, &g[at..at + valid]);
+                    for (sr, &a) in sg.iter().zip(zk) {
+                        acc = s.mul_add_e_f32s(*sr, s.splat_f32s(a), acc);
+                    }
+                    store(s, &mut g[at..at + valid], acc);
                 }
             }
         }
         // dG_I[r] += Σ_j σ_rj · z_j over the valid columns.
-        #[allow(clippy::needless_range_loop)] // j indexes both z's rows and each sbuf row
-        for j in 0..valid {
-            let at = (t.j0 + c + j) * dp + cols0;
-            let zj = &t.zc[at..at + width];
-            let mut zv = [zero; V];
-            for (v, z) in zv.iter_mut().zip(zj.chunks_exact(lanes)) {
-                *v = load(s, z);
-            }
-            for (r, row) in gacc.iter_mut().enumerate() {
-                let sr = s.splat_f32s(sbuf[r][j]);
-                for (a, z) in row.iter_mut().zip(&zv) {
-                    *a = s.mul_add_e_f32s(sr, *z, *a);
-                }
-            }
+        let at = (t.j0 + c) * dp + cols0;
+        assert!(at + (valid - 1) * dp + width <= t.zc.len() && width <= V * lanes);
+        // Rows in groups whose accumulators, one z row and a broadcast fit in the registers (16 on AVX2,
+        // 32 on AVX-512 and NEON); the group order leaves each accumulator's sums as they were.
+        let regs = if lanes == 8 { 16 } else { 32 };
+        let fits = |g: usize| R.is_multiple_of(g) && g * V + V < regs; // + one broadcast
+        let args = (&t.zc[at..], dp, width / lanes, valid, &sbuf, &mut *gb);
+        match () {
+            _ if fits(8) => add_row_grads::<S, R, V, 8>(s, args),
+            _ if fits(4) => add_row_grads::<S, R, V, 4>(s, args),
+            _ if fits(2) => add_row_grads::<S, R, V, 2>(s, args),
+            _ => add_row_grads::<S, R, V, 1>(s, args),
         }
     }
-    for (r, acc) in gacc.iter().enumerate() {
+    for r in 0..R {
         let at = (t.i0 + i + r) * dp + cols0;
-        for (p, a) in grad[at..at + width].chunks_exact_mut(lanes).zip(acc) {
+        let acc = &gb[r * V * lanes..r * V * lanes + width];
+        for (p, a) in grad[at..at + width]
+            .chunks_exact_mut(lanes)
+            .zip(acc.chunks_exact(lanes))
+        {
             let cur = load(s, p);
-            store(s, p, s.add_f32s(cur, *a));
+            store(s, p, s.add_f32s(cur, load(s, a)));
         }
     }
     s.reduce_sum_f32s(spacc) as f64
+}
+
+/// dG_I[r] += Σ_j σ_rj · z_j for the `valid` columns of one vector of J: `zc` from row j0 + c of C (rows of
+/// `dp` floats, `nv` vectors of them used), σ in `sbuf`, the R rows' accumulators in `gacc`, `G` rows at a time.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn add_row_grads<S: Simd, const R: usize, const V: usize, const G: usize>(
+    s: S,
+    (zc, dp, nv, valid, sbuf, gacc): (&[f32], usize, usize, usize, &[[f32; 16]; R], &mut [f32]),
+) {
+    let lanes = S::F32_LANES;
+    assert!(nv <= V && valid <= lanes && (valid == 0 || (valid - 1) * dp + nv * lanes <= zc.len()));
+    assert!(gacc.len() == R * V * lanes);
+    let zero = s.splat_f32s(0.0);
+    for r0 in (0..R).step_by(G) {
+        let mut acc = [[zero; V]; G];
+        for (g, row) in acc.iter_mut().enumerate() {
+            for (v, a) in row.iter_mut().enumerate() {
+                // SAFETY: (r0 + g)·V + v < R·V, so the vector lies inside gacc (asserted length).
+                *a = unsafe {
+                    std::ptr::read_unaligned(
+                        gacc.as_ptr().add(((r0 + g) * V + v) * lanes) as *const S::f32s
+                    )
+                };
+            }
+        }
+        // A whole vector of columns as a loop of constant length, so that the accumulators stay in registers.
+        if valid == lanes {
+            for j in 0..lanes {
+                // SAFETY: j < valid, so j·dp + nv·lanes ≤ zc.len() (asserted above).
+                unsafe {
+                    add_column::<S, V, G>(s, zc.as_ptr().add(j * dp), nv, r0, j, sbuf, &mut acc)
+                };
+            }
+        } else {
+            for j in 0..valid {
+                // SAFETY: j < valid, so j·dp + nv·lanes ≤ zc.len() (asserted above).
+                unsafe {
+                    add_column::<S, V, G>(s, zc.as_ptr().add(j * dp), nv, r0, j, sbuf, &mut acc)
+                };
+            }
+        }
+        for (g, row) in acc.iter().enumerate() {
+            for (v, a) in row.iter().enumerate() {
+                // SAFETY: as for the read above.
+                unsafe {
+                    std::ptr::write_unaligned(
+                        gacc.as_mut_ptr().add(((r0 + g) * V + v) * lanes) as *mut S::f32s,
+                        *a,
+                    )
+                };
+            }
+        }
+    }
+}
+
+/// acc[g] += σ_(r0+g),j · z_j for one column j, whose z row starts at `zc` (`nv` ≤ V vectors of it used).
+///
+/// # Safety
+/// `zc` must be valid for reads of `nv · lanes` floats.
+#[inline(always)]
+unsafe fn add_column<S: Simd, const V: usize, const G: usize>(
+    s: S,
+    zc: *const f32,
+    nv: usize,
+    r0: usize,
+    j: usize,
+    sbuf: &[[f32; 16]],
+    acc: &mut [[S::f32s; V]; G],
+) {
+    let lanes = S::F32_LANES;
+    let mut zv = [s.splat_f32s(0.0); V];
+    // SAFETY (both loops): v < nv, and the caller guarantees nv · lanes readable floats; unaligned reads.
+    if nv == V {
+        for (v, z) in zv.iter_mut().enumerate() {
+            *z = unsafe { std::ptr::read_unaligned(zc.add(v * lanes) as *const S::f32s) };
+        }
+    } else {
+        for (v, z) in zv.iter_mut().enumerate().take(nv) {
+            *z = unsafe { std::ptr::read_unaligned(zc.add(v * lanes) as *const S::f32s) };
+        }
+    }
+    for (g, row) in acc.iter_mut().enumerate() {
+        let sr = s.splat_f32s(sbuf[r0 + g][j]);
+        for (a, z) in row.iter_mut().zip(&zv) {
+            *a = s.mul_add_e_f32s(sr, *z, *a);
+        }
+    }
 }
