@@ -260,7 +260,7 @@ pub fn add_column_grad(t: &Tile, gjt: &[f32], grad: &mut [f32]) {
 }
 
 /// `R` rows of I (from row `i` of the tile) against every column of J, accumulating dG_I for vectors
-/// `chunk·V .. (chunk + 1)·V` of each z row in registers.
+/// `chunk·V .. (chunk + 1)·V` of each z row in `gb` (`[R][V]` vectors).
 #[inline(always)]
 fn rows_block<S: Simd, const R: usize, const V: usize>(
     s: S,
