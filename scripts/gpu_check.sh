@@ -3,8 +3,10 @@
 # (see scripts/install-cuda-toolkit.sh). Usage: scripts/gpu_check.sh [path/to/vgae] [data dir]
 #  1. parity: the same seed on CPU and CUDA gives the same loss after one step (1e-4 relative) and Cora test
 #     AUC / AP within 0.5 points after 200 epochs (VGAE, dense loss; GAE, sampled loss);
+#     with CUDA_TEST set, the CUDA kernels' tests (the fused dense loss among them) against the CPU ops;
 #     and, with NCCL_TEST set, the NCCL backend's tests with WORLD_SIZE=1;
-#  2. benchmark: epoch times for Cora, Citeseer, Pubmed (dense, sampled) and the MNIST VAE on the GPU;
+#  2. benchmark: epoch times for Cora, Citeseer, Pubmed (dense, sampled) and the MNIST VAE on the GPU, and the
+#     exact dense loss on SBM graphs of SBM_NODES nodes (default 100000,1000000);
 #  3. Table 1's autoencoder rows on the GPU with TABLE1_SEEDS seeds (default 10; 0 skips it);
 #  4. the benchmark of 2 on the same machine's CPU.
 # Every step has its own time limit (seconds, STEP_LIMIT, default 240), so one hung step cannot eat the rest.
@@ -71,6 +73,12 @@ print("PARITY", "OK" if ok else "FAILED")
 sys.exit(0 if ok else 1)
 PY
 
+# 1a. the CUDA kernels against the CPU ops, the fused dense loss among them (bit-for-bit repeats, row ranges):
+# the test binary of `cargo test --release -p vgae-core --features cuda --test cuda --no-run`, as CUDA_TEST.
+if [ -n "${CUDA_TEST:-}" ]; then
+  step "cuda-kernels" "$CUDA_TEST" --test-threads 1
+fi
+
 # 1b. NCCL with WORLD_SIZE=1 (collectives and the split dense loss on this GPU): the test binary of a
 # `cargo test --release -p vgae-nccl --features nccl --no-run` build, given as NCCL_TEST (needs libnccl.so.2,
 # from scripts/install-cuda-toolkit.sh or a venv's nvidia-nccl-cu13 wheel).
@@ -81,6 +89,10 @@ fi
 # 2. benchmarks on the GPU
 step "bench-$DEV" "$VGAE" --device "$DEV" --data-dir "$DATA" bench planetoid --epochs 20 --vae --out "$OUT/bench-$DEV"
 cat "$OUT/bench-$DEV"/*.md 2>/dev/null
+# 2b. the exact (dense) loss on SBM graphs, by the fused kernel (its cost grows as nodes²), and the sampled one
+step "sbm-$DEV" "$VGAE" --device "$DEV" bench scaling --nodes "${SBM_NODES:-100000,1000000}" --dense-max 1000000 \
+  --epochs 2 --out "$OUT/sbm-$DEV"
+cat "$OUT/sbm-$DEV"/*.md 2>/dev/null
 
 # 3. Table 1's autoencoder rows (the baselines run on the CPU whatever the device)
 if [ "$SEEDS" != 0 ]; then

@@ -5,7 +5,8 @@
 
 use candle_core::{Device, Tensor, Var};
 use rand::Rng;
-use vgae_core::graph::all_pairs_softplus::softplus_gram;
+use vgae_core::graph::all_pairs_softplus::{softplus_gram, softplus_gram_host};
+use vgae_core::graph::cuda_all_pairs::{column_splits, softplus_gram_rows};
 use vgae_core::graph::norm::normalized_adjacency;
 use vgae_core::graph::pairdot::pair_logits;
 use vgae_core::graph::sparse::SparseMatrix;
@@ -117,4 +118,72 @@ fn dense_loss_on_cuda_matches_cpu() {
     let (vg, gg) = value_and_grad(&z, &one, &gpu, |z| softplus_gram(z, 256).unwrap());
     assert!(rel_diff(&vg, &vc) < 1e-5, "value {vg} vs {vc}");
     assert!(rel_diff(&gg, &gc) < 1e-4, "gradient {}", rel_diff(&gg, &gc));
+}
+
+#[test]
+fn fused_dense_loss_matches_cpu_by_rows_and_repeats_bit_for_bit() {
+    // The fused kernel (64-row tiles, column tiles split across blocks) against the CPU tile kernel: ragged
+    // sizes around the tile, widths 3 to 32, and a row range in two parts (as one rank's share).
+    let gpu = gpu();
+    let mut rng = RunRng::new(6);
+    for (n, d) in [
+        (1usize, 16usize),
+        (63, 16),
+        (65, 3),
+        (700, 16),
+        (1300, 32),
+        (200, 17),
+        (5000, 16),
+    ] {
+        let z = (rng.normal(&[n, d], &Device::Cpu).unwrap() * 0.7).unwrap();
+        let host: Vec<f32> = z.flatten_all().unwrap().to_vec1().unwrap();
+        let (vc, gc) = softplus_gram_host(&host, n, d);
+        let gc = Tensor::from_vec(gc, (n, d), &Device::Cpu).unwrap();
+        let zg = z.to_device(&gpu).unwrap();
+        let (v, g) = softplus_gram_rows(&zg, 0..n).unwrap();
+        let g = g.to_device(&Device::Cpu).unwrap();
+        assert!(
+            ((v - vc) / vc).abs() < 1e-5,
+            "n={n} d={d}: value {v} vs {vc}"
+        );
+        assert!(
+            rel_diff(&g, &gc) < 1e-4,
+            "n={n} d={d}: gradient {}",
+            rel_diff(&g, &gc)
+        );
+        let (v2, g2) = softplus_gram_rows(&zg, 0..n).unwrap();
+        let g2 = g2.to_device(&Device::Cpu).unwrap();
+        assert_eq!(v.to_bits(), v2.to_bits(), "n={n}: the value repeats");
+        assert_eq!(
+            g.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            g2.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            "n={n}: the gradient repeats"
+        );
+        let mid = n / 3;
+        let (va, ga) = softplus_gram_rows(&zg, 0..mid).unwrap();
+        let (vb, gb) = softplus_gram_rows(&zg, mid..n).unwrap();
+        assert!(
+            ((va + vb - vc) / vc).abs() < 1e-5,
+            "n={n}: the two row ranges' values"
+        );
+        let parts = Tensor::cat(&[ga, gb], 0)
+            .unwrap()
+            .to_device(&Device::Cpu)
+            .unwrap();
+        assert!(
+            rel_diff(&parts, &gc) < 1e-4,
+            "n={n}: the two row ranges' gradients"
+        );
+        assert!(column_splits(n, n) >= 1);
+    }
+    let wide = Tensor::zeros((10, 33), candle_core::DType::F32, &gpu).unwrap();
+    assert!(
+        softplus_gram_rows(&wide, 0..10).is_err(),
+        "d = 33 is refused"
+    );
+    let z = Tensor::zeros((10, 16), candle_core::DType::F32, &gpu).unwrap();
+    assert!(
+        softplus_gram_rows(&z, 5..11).is_err(),
+        "rows past n are refused"
+    );
 }

@@ -3,7 +3,8 @@
 //!
 //! CPU: one fused pass per 128 × 128 tile (logits, softplus, sigmoid, gradient), parallel over tiles, with
 //! vectorised exp / log1p: one `pulp` kernel ([`super::softplus_tile`]) built for AVX-512, AVX2+FMA, NEON
-//! and scalar, picked at run time ([`SimdPath`]). Other devices: row blocks with Candle ops.
+//! and scalar, picked at run time ([`SimdPath`]). CUDA: one fused kernel for d ≤ 32 (`cuda_all_pairs`).
+//! Other devices (and wider embeddings): row blocks with Candle ops.
 
 use super::softplus_tile::{add_column_grad, padded, tile_pair, Tile};
 use crate::simd::SimdPath;
@@ -221,8 +222,9 @@ pub fn softplus_cross_host_on(
     (total, unpad(gs), unpad(gt))
 }
 
-/// Device version: row blocks of `block` rows with Candle ops. Same results as the host version up to
-/// rounding.
+/// Device version: on CUDA with d ≤ 32 one fused kernel ([`super::cuda_all_pairs`]; `VGAE_CUDA_DENSE=rows`
+/// picks the row blocks instead), else row blocks of `block` rows with Candle ops. Same results as the host
+/// version up to rounding.
 pub fn softplus_gram_device(z: &Tensor, block: usize) -> Result<(f64, Tensor)> {
     softplus_gram_device_rows(z, 0..z.dim(0)?, block)
 }
@@ -234,6 +236,14 @@ pub fn softplus_gram_device_rows(
     rows: std::ops::Range<usize>,
     block: usize,
 ) -> Result<(f64, Tensor)> {
+    #[cfg(feature = "cuda")]
+    if z.device().is_cuda()
+        && z.dtype() == candle_core::DType::F32
+        && super::cuda_all_pairs::fused_width(z.dim(1)?)
+        && std::env::var("VGAE_CUDA_DENSE").as_deref() != Ok("rows")
+    {
+        return super::cuda_all_pairs::softplus_gram_rows(z, rows);
+    }
     let zt = z.t()?.contiguous()?;
     let (mut row_sums, mut grads) = (Vec::new(), Vec::new());
     for start in rows.clone().step_by(block.max(1)) {

@@ -11,6 +11,8 @@ pub mod all_pairs_sharded;
 pub mod all_pairs_softplus;
 #[cfg(feature = "cuda")]
 mod cuda;
+#[cfg(feature = "cuda")]
+pub mod cuda_all_pairs;
 pub mod decoder;
 pub mod decoder_kind;
 pub mod directed_decoder;

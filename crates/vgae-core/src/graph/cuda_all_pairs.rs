@@ -1,0 +1,106 @@
+//! The exact dense loss as one fused CUDA kernel (`kernels/all_pairs_softplus.cu`): for rows `r0..r1` of Z,
+//! Σ_j softplus(z_i·z_j) and 2·Σ_j σ(z_i·z_j)·z_j, in O(N·d) memory and with a fixed summation order (no
+//! atomics), so a GPU run repeats bit for bit.
+
+use candle_core::backend::BackendStorage;
+use candle_core::cuda_backend::cudarc::driver::{LaunchConfig, PushKernelArg};
+use candle_core::cuda_backend::WrapErr;
+use candle_core::op::BackpropOp;
+use candle_core::{bail, CudaStorage, Result, Storage, Tensor};
+
+const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/all_pairs_softplus.ptx"));
+const MODULE: &str = "vgae_all_pairs_softplus";
+/// Rows (and columns) per tile and threads per block, as in the kernel.
+const TILE: usize = 64;
+const THREADS: u32 = 256;
+/// Column-tile splits are chosen so that a launch has about this many blocks (a function of the sizes only,
+/// never of the GPU, so the bits do not depend on the device).
+const TARGET_BLOCKS: usize = 2048;
+const MAX_SPLITS: usize = 32;
+
+/// Widths the fused kernel takes; wider embeddings use the row-block path.
+pub fn fused_width(d: usize) -> bool {
+    (1..=32).contains(&d)
+}
+
+/// How many shares of the column tiles each row tile's work is cut into, for `rows` rows of an `n`-row Z.
+pub fn column_splits(rows: usize, n: usize) -> usize {
+    let (row_tiles, tiles) = (rows.div_ceil(TILE).max(1), n.div_ceil(TILE).max(1));
+    TARGET_BLOCKS
+        .div_ceil(row_tiles)
+        .clamp(1, MAX_SPLITS.min(tiles))
+}
+
+/// Σ_{i ∈ rows} Σ_j softplus(z_i·z_j) and the gradient rows 2·Σ_j σ(z_i·z_j)·z_j (`[rows.len(), d]`) of a
+/// contiguous f32 `z` (`[n, d]`, 1 ≤ d ≤ 32) on a CUDA device.
+pub fn softplus_gram_rows(z: &Tensor, rows: std::ops::Range<usize>) -> Result<(f64, Tensor)> {
+    const WHAT: &str = "fused dense loss";
+    let (n, d) = z.dims2()?;
+    if !fused_width(d) || rows.end > n || rows.start > rows.end {
+        bail!("{WHAT}: rows {rows:?} of [{n}, {d}] (1 ≤ d ≤ 32)");
+    }
+    let z = z.contiguous()?;
+    let len = rows.len();
+    if len == 0 {
+        return Ok((0.0, Tensor::zeros((0, d), z.dtype(), z.device())?));
+    }
+    let (storage, layout) = z.storage_and_layout();
+    let cs: &CudaStorage = match &*storage {
+        Storage::Cuda(c) => c,
+        _ => bail!("{WHAT}: expected a CUDA tensor"),
+    };
+    let zv = match layout.contiguous_offsets() {
+        Some((a, b)) => cs.as_cuda_slice::<f32>()?.slice(a..b),
+        None => bail!("{WHAT}: expected a contiguous tensor"),
+    };
+    let dev = cs.device();
+    let splits = column_splits(len, n);
+    let row_tiles = len.div_ceil(TILE);
+    let values = dev.alloc_zeros::<f64>(row_tiles * splits)?;
+    let parts = dev.alloc_zeros::<f32>(splits * len * d)?;
+    let to_u32 = |x: usize| {
+        u32::try_from(x).map_err(|_| candle_core::Error::Msg(format!("{WHAT}: {x} exceeds u32")))
+    };
+    let (n32, d32, r0, r1, s32) = (
+        to_u32(n)?,
+        to_u32(d)?,
+        to_u32(rows.start)?,
+        to_u32(rows.end)?,
+        to_u32(splits)?,
+    );
+    let name = if d <= 16 {
+        "all_pairs_softplus_d16_f32"
+    } else {
+        "all_pairs_softplus_d32_f32"
+    };
+    let func = dev.get_or_load_custom_func(name, MODULE, PTX)?;
+    let mut b = func.builder();
+    b.arg(&zv)
+        .arg(&values)
+        .arg(&parts)
+        .arg(&n32)
+        .arg(&d32)
+        .arg(&r0)
+        .arg(&r1)
+        .arg(&s32);
+    let cfg = LaunchConfig {
+        grid_dim: (to_u32(row_tiles)?, s32, 1),
+        block_dim: (THREADS, 1, 1),
+        shared_mem_bytes: 0,
+    };
+    // SAFETY: each block reads rows of z below n (row tiles inside r0..r1 ≤ n, column tiles below n), writes
+    // its own values[split · row_tiles + tile] and its own rows of parts[split] ([len, d] each).
+    unsafe { b.launch(cfg) }.w()?;
+    let grad = dev.alloc_zeros::<f32>(len * d)?;
+    let (e32, scale) = (to_u32(len * d)?, 2.0f32);
+    let func = dev.get_or_load_custom_func("all_pairs_sum_splits_f32", MODULE, PTX)?;
+    let mut b = func.builder();
+    b.arg(&parts).arg(&grad).arg(&e32).arg(&s32).arg(&scale);
+    // SAFETY: one thread per element of grad (len · d), each reading `splits` elements of parts.
+    unsafe { b.launch(LaunchConfig::for_num_elems(e32)) }.w()?;
+    // The blocks' sums, added on the host in a fixed order (split-major).
+    let total: f64 = dev.clone_dtoh(&values)?.iter().sum();
+    let grad = CudaStorage::wrap_cuda_slice(grad, dev.clone());
+    let grad = Tensor::from_storage(Storage::Cuda(grad), (len, d), BackpropOp::none(), false);
+    Ok((total, grad))
+}
