@@ -88,8 +88,9 @@ pub fn softplus_gram_rows(z: &Tensor, rows: std::ops::Range<usize>) -> Result<(f
         block_dim: (THREADS, 1, 1),
         shared_mem_bytes: 0,
     };
-    // SAFETY: each block reads rows of z below n (row tiles inside r0..r1 ≤ n, column tiles below n), writes
-    // its own values[split · row_tiles + tile] and its own rows of parts[split] ([len, d] each).
+    // Each block reads rows of z below n (row tiles inside r0..r1 ≤ n, column tiles below n) and writes its
+    // own values[split · row_tiles + tile] and its own rows of parts[split] ([len, d] each).
+    // SAFETY: as just said.
     unsafe { b.launch(cfg) }.w()?;
     let grad = dev.alloc_zeros::<f32>(len * d)?;
     let (e32, scale) = (to_u32(len * d)?, 2.0f32);

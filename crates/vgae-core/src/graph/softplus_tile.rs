@@ -3,13 +3,15 @@
 //!
 //! Register blocking: `R` = 8 rows of I against one vector of columns of J at a time. The R logit vectors
 //! stay in registers, and their softplus and sigmoid are computed 4 or 8 vectors abreast
-//! ([`softplus_sigmoid_n`]) so that the long exp / division / log1p chains overlap. dG_I of the R rows
+//! ([`super::softplus_vec`]) so that the long exp / division / log1p chains overlap. dG_I of the R rows
 //! (R · ⌈d / lanes⌉ vectors) lives in a small buffer, updated in row groups sized to the register file (on
 //! AVX2, 16 registers: 4 rows of 2 vectors), because an array of them in registers was spilled inside the
 //! innermost loop; dG_Jᵀ (`[d, cols]`, in L1) is read and written once per R rows. Per pair: 3·d
 //! multiply-adds (logit, dG_I, dG_J), one exp and one division, vectorised. The order of every sum is fixed
 //! by the tile, so a path gives the same bits on any thread count.
 
+use super::softplus_vec::softplus_rows;
+use super::tile_row_grad::add_row_grads;
 use crate::simd::SimdPath;
 use pulp::{Simd, WithSimd};
 
@@ -106,106 +108,6 @@ fn store<S: Simd>(s: S, x: &mut [f32], v: S::f32s) {
     } else {
         s.partial_store_f32s(x, v)
     }
-}
-
-/// Softplus and sigmoid from one exp: the formulas of the scalar `softplus_sigmoid` (exp(−|x|) as 2ⁿ·2ᶠ with
-/// a degree-6 polynomial, log1p(e) = 2 atanh(e / (2 + e))); relative error below 3e-7.
-#[inline(always)]
-pub(crate) fn softplus_sigmoid<S: Simd>(s: S, x: S::f32s) -> (S::f32s, S::f32s) {
-    let ([sp], [sig]) = softplus_sigmoid_n::<S, 1>(s, [x]);
-    (sp, sig)
-}
-
-/// [`softplus_sigmoid`] of `N` vectors, step by step across them: the same operations per lane (so the same
-/// bits), issued as N independent chains. One vector's exp / division / log1p is a ~100-cycle dependency
-/// chain, which an out-of-order core overlaps only 2–3 deep when the chains come one after another.
-#[inline(always)]
-pub(crate) fn softplus_sigmoid_n<S: Simd, const N: usize>(
-    s: S,
-    x: [S::f32s; N],
-) -> ([S::f32s; N], [S::f32s; N]) {
-    let (zero, one, two) = (s.splat_f32s(0.0), s.splat_f32s(1.0), s.splat_f32s(2.0));
-    const MAGIC: f32 = 12_582_912.0;
-    let magic = s.splat_f32s(MAGIC);
-    let (mut t, mut tm) = ([zero; N], [zero; N]);
-    for i in 0..N {
-        t[i] = s.max_f32s(
-            s.mul_f32s(s.abs_f32s(x[i]), s.splat_f32s(-std::f32::consts::LOG2_E)),
-            s.splat_f32s(-125.0),
-        );
-        tm[i] = s.add_f32s(t[i], magic);
-    }
-    let mut y = [zero; N];
-    for i in 0..N {
-        let n = s.sub_f32s(tm[i], magic);
-        y[i] = s.mul_f32s(s.sub_f32s(t[i], n), s.splat_f32s(std::f32::consts::LN_2));
-    }
-    let mut p = [s.splat_f32s(1.0 / 720.0); N];
-    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
-        for i in 0..N {
-            p[i] = s.mul_add_e_f32s(p[i], y[i], s.splat_f32s(c));
-        }
-    }
-    let bias = s.splat_u32s(127u32.wrapping_sub(MAGIC.to_bits()));
-    let mut e = [zero; N];
-    for i in 0..N {
-        let exponent = s.add_u32s(s.transmute_u32s_f32s(tm[i]), bias);
-        let pow = s.transmute_f32s_u32s(s.wrapping_dyn_shl_u32s(exponent, s.splat_u32s(23)));
-        e[i] = s.mul_f32s(p[i], pow);
-    }
-    let (mut a1, mut a2, mut w) = ([zero; N], [zero; N], [zero; N]);
-    for i in 0..N {
-        a1[i] = s.add_f32s(one, e[i]);
-        a2[i] = s.add_f32s(two, e[i]);
-        w[i] = s.div_f32s(one, s.mul_f32s(a1[i], a2[i]));
-    }
-    let (mut sig, mut q, mut q2) = ([zero; N], [zero; N], [zero; N]);
-    for i in 0..N {
-        let r = s.mul_f32s(a2[i], w[i]);
-        sig[i] = s.select_f32s(
-            s.greater_than_or_equal_f32s(x[i], zero),
-            r,
-            s.mul_f32s(e[i], r),
-        );
-        q[i] = s.mul_f32s(s.mul_f32s(e[i], a1[i]), w[i]);
-        q2[i] = s.mul_f32s(q[i], q[i]);
-    }
-    let mut a = [s.splat_f32s(1.0 / 11.0); N];
-    for c in [1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0] {
-        for i in 0..N {
-            a[i] = s.mul_add_e_f32s(a[i], q2[i], s.splat_f32s(c));
-        }
-    }
-    let mut sp = [zero; N];
-    for i in 0..N {
-        let log1p = s.mul_f32s(s.add_f32s(q[i], q[i]), a[i]);
-        sp[i] = s.add_f32s(s.max_f32s(x[i], zero), log1p);
-    }
-    (sp, sig)
-}
-
-/// [`softplus_sigmoid`] of R vectors, `G` at a time through [`softplus_sigmoid_n`].
-#[inline(always)]
-fn softplus_rows<S: Simd, const R: usize, const G: usize>(
-    s: S,
-    x: &[S::f32s; R],
-) -> ([S::f32s; R], [S::f32s; R]) {
-    let zero = s.splat_f32s(0.0);
-    let (mut sp, mut sig) = ([zero; R], [zero; R]);
-    for g0 in (0..R).step_by(G) {
-        if g0 + G <= R {
-            let mut xg = [zero; G];
-            xg.copy_from_slice(&x[g0..g0 + G]);
-            let (a, b) = softplus_sigmoid_n::<S, G>(s, xg);
-            sp[g0..g0 + G].copy_from_slice(&a);
-            sig[g0..g0 + G].copy_from_slice(&b);
-        } else {
-            for r in g0..R {
-                (sp[r], sig[r]) = softplus_sigmoid(s, x[r]);
-            }
-        }
-    }
-    (sp, sig)
 }
 
 #[inline(always)]
@@ -335,8 +237,8 @@ fn rows_block<S: Simd, const R: usize, const V: usize>(
             assert!(g.len() == d * t.cols && c + valid <= t.cols);
             if full {
                 for (k, zk) in zb.chunks_exact(R).enumerate() {
-                    // SAFETY: k < d and c + lanes ≤ cols (asserted): in bounds of g ([d, cols]);
-                    // the read and the write are unaligned.
+                    // k < d and c + lanes ≤ cols (asserted): in bounds of g ([d, cols]).
+                    // SAFETY: as just said; the read and the write are unaligned.
                     unsafe {
                         let at = g.as_mut_ptr().add(k * t.cols + c) as *mut S::f32s;
                         let mut acc = std::ptr::read_unaligned(at);
@@ -384,92 +286,4 @@ fn rows_block<S: Simd, const R: usize, const V: usize>(
         }
     }
     s.reduce_sum_f32s(spacc) as f64
-}
-
-/// dG_I[r] += Σ_j σ_rj · z_j for the `valid` columns of one vector of J: `zc` from row j0 + c of C (rows of
-/// `dp` floats, `nv` vectors of them used), σ in `sbuf`, the R rows' accumulators in `gacc`, `G` rows at a time.
-#[inline(always)]
-#[allow(clippy::type_complexity)]
-fn add_row_grads<S: Simd, const R: usize, const V: usize, const G: usize>(
-    s: S,
-    (zc, dp, nv, valid, sbuf, gacc): (&[f32], usize, usize, usize, &[[f32; 16]; R], &mut [f32]),
-) {
-    let lanes = S::F32_LANES;
-    assert!(nv <= V && valid <= lanes && (valid == 0 || (valid - 1) * dp + nv * lanes <= zc.len()));
-    assert!(gacc.len() == R * V * lanes);
-    let zero = s.splat_f32s(0.0);
-    for r0 in (0..R).step_by(G) {
-        let mut acc = [[zero; V]; G];
-        for (g, row) in acc.iter_mut().enumerate() {
-            for (v, a) in row.iter_mut().enumerate() {
-                // SAFETY: (r0 + g)·V + v < R·V, so the vector lies inside gacc (asserted length).
-                *a = unsafe {
-                    std::ptr::read_unaligned(
-                        gacc.as_ptr().add(((r0 + g) * V + v) * lanes) as *const S::f32s
-                    )
-                };
-            }
-        }
-        // A whole vector of columns as a loop of constant length, so that the accumulators stay in registers.
-        if valid == lanes {
-            for j in 0..lanes {
-                // SAFETY: j < valid, so j·dp + nv·lanes ≤ zc.len() (asserted above).
-                unsafe {
-                    add_column::<S, V, G>(s, zc.as_ptr().add(j * dp), nv, r0, j, sbuf, &mut acc)
-                };
-            }
-        } else {
-            for j in 0..valid {
-                // SAFETY: j < valid, so j·dp + nv·lanes ≤ zc.len() (asserted above).
-                unsafe {
-                    add_column::<S, V, G>(s, zc.as_ptr().add(j * dp), nv, r0, j, sbuf, &mut acc)
-                };
-            }
-        }
-        for (g, row) in acc.iter().enumerate() {
-            for (v, a) in row.iter().enumerate() {
-                // SAFETY: as for the read above.
-                unsafe {
-                    std::ptr::write_unaligned(
-                        gacc.as_mut_ptr().add(((r0 + g) * V + v) * lanes) as *mut S::f32s,
-                        *a,
-                    )
-                };
-            }
-        }
-    }
-}
-
-/// acc[g] += σ_(r0+g),j · z_j for one column j, whose z row starts at `zc` (`nv` ≤ V vectors of it used).
-///
-/// # Safety
-/// `zc` must be valid for reads of `nv · lanes` floats.
-#[inline(always)]
-unsafe fn add_column<S: Simd, const V: usize, const G: usize>(
-    s: S,
-    zc: *const f32,
-    nv: usize,
-    r0: usize,
-    j: usize,
-    sbuf: &[[f32; 16]],
-    acc: &mut [[S::f32s; V]; G],
-) {
-    let lanes = S::F32_LANES;
-    let mut zv = [s.splat_f32s(0.0); V];
-    // SAFETY (both loops): v < nv, and the caller guarantees nv · lanes readable floats; unaligned reads.
-    if nv == V {
-        for (v, z) in zv.iter_mut().enumerate() {
-            *z = unsafe { std::ptr::read_unaligned(zc.add(v * lanes) as *const S::f32s) };
-        }
-    } else {
-        for (v, z) in zv.iter_mut().enumerate().take(nv) {
-            *z = unsafe { std::ptr::read_unaligned(zc.add(v * lanes) as *const S::f32s) };
-        }
-    }
-    for (g, row) in acc.iter_mut().enumerate() {
-        let sr = s.splat_f32s(sbuf[r0 + g][j]);
-        for (a, z) in row.iter_mut().zip(&zv) {
-            *a = s.mul_add_e_f32s(sr, *z, *a);
-        }
-    }
 }
