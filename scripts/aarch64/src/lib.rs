@@ -7,6 +7,12 @@ pub mod simd;
 #[path = "../../../crates/vgae-core/src/graph/softplus_tile.rs"]
 pub mod softplus_tile;
 
+#[path = "../../../crates/vgae-core/src/graph/softplus_vec.rs"]
+pub mod softplus_vec;
+
+#[path = "../../../crates/vgae-core/src/graph/tile_row_grad.rs"]
+pub mod tile_row_grad;
+
 #[cfg(test)]
 mod tests {
     use crate::softplus_tile::{add_column_grad, padded, tile_pair, Tile};

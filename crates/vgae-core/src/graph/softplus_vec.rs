@@ -1,5 +1,5 @@
 //! Softplus and sigmoid of f32 vectors from one exp, written once with `pulp` for every instruction set: the
-//! formulas of the scalar [`super::all_pairs_softplus::softplus_sigmoid`], for the tile kernel.
+//! formulas of the scalar `all_pairs_softplus::softplus_sigmoid`, for the tile kernel.
 
 use pulp::Simd;
 
