@@ -34,14 +34,18 @@ impl DeviceCsr {
 }
 
 /// The contiguous device data of a storage.
-fn view<'a, T: CudaDType>(s: &'a CudaStorage, l: &Layout, what: &str) -> Result<CudaView<'a, T>> {
+pub(super) fn view<'a, T: CudaDType>(
+    s: &'a CudaStorage,
+    l: &Layout,
+    what: &str,
+) -> Result<CudaView<'a, T>> {
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(s.as_cuda_slice::<T>()?.slice(a..b)),
         None => bail!("{what}: expected a contiguous tensor"),
     }
 }
 
-fn cuda_storage<'a>(s: &'a Storage, what: &str) -> Result<&'a CudaStorage> {
+pub(super) fn cuda_storage<'a>(s: &'a Storage, what: &str) -> Result<&'a CudaStorage> {
     match s {
         Storage::Cuda(c) => Ok(c),
         _ => bail!("{what}: expected a CUDA tensor"),

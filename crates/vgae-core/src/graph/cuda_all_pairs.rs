@@ -2,6 +2,7 @@
 //! Σ_j softplus(z_i·z_j) and 2·Σ_j σ(z_i·z_j)·z_j, in O(N·d) memory and with a fixed summation order (no
 //! atomics), so a GPU run repeats bit for bit.
 
+use super::cuda::{cuda_storage, view};
 use candle_core::backend::BackendStorage;
 use candle_core::cuda_backend::cudarc::driver::{LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::WrapErr;
@@ -45,14 +46,8 @@ pub fn softplus_gram_rows(z: &Tensor, rows: std::ops::Range<usize>) -> Result<(f
         return Ok((0.0, Tensor::zeros((0, d), z.dtype(), z.device())?));
     }
     let (storage, layout) = z.storage_and_layout();
-    let cs: &CudaStorage = match &*storage {
-        Storage::Cuda(c) => c,
-        _ => bail!("{WHAT}: expected a CUDA tensor"),
-    };
-    let zv = match layout.contiguous_offsets() {
-        Some((a, b)) => cs.as_cuda_slice::<f32>()?.slice(a..b),
-        None => bail!("{WHAT}: expected a contiguous tensor"),
-    };
+    let cs = cuda_storage(&storage, WHAT)?;
+    let zv = view::<f32>(cs, layout, WHAT)?;
     let dev = cs.device();
     let splits = column_splits(len, n);
     let row_tiles = len.div_ceil(TILE);

@@ -20,6 +20,7 @@ pub fn softplus_sigmoid_n<S: Simd, const N: usize>(
     x: [S::f32s; N],
 ) -> ([S::f32s; N], [S::f32s; N]) {
     let (zero, one, two) = (s.splat_f32s(0.0), s.splat_f32s(1.0), s.splat_f32s(2.0));
+    // t + 1.5·2²³ rounds t to the nearest integer n, held in the low mantissa bits.
     const MAGIC: f32 = 12_582_912.0;
     let magic = s.splat_f32s(MAGIC);
     let (mut t, mut tm) = ([zero; N], [zero; N]);
@@ -41,6 +42,7 @@ pub fn softplus_sigmoid_n<S: Simd, const N: usize>(
             p[i] = s.mul_add_e_f32s(p[i], y[i], s.splat_f32s(c));
         }
     }
+    // 2ⁿ: exponent bits n + 127 = bits(tm) − bits(MAGIC) + 127 (wrapping), shifted into place.
     let bias = s.splat_u32s(127u32.wrapping_sub(MAGIC.to_bits()));
     let mut e = [zero; N];
     for i in 0..N {
@@ -48,6 +50,7 @@ pub fn softplus_sigmoid_n<S: Simd, const N: usize>(
         let pow = s.transmute_f32s_u32s(s.wrapping_dyn_shl_u32s(exponent, s.splat_u32s(23)));
         e[i] = s.mul_f32s(p[i], pow);
     }
+    // One division for both 1 / (1 + e) and e / (2 + e): w = 1 / ((1 + e)(2 + e)).
     let (mut a1, mut a2, mut w) = ([zero; N], [zero; N], [zero; N]);
     for i in 0..N {
         a1[i] = s.add_f32s(one, e[i]);
