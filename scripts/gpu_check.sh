@@ -6,7 +6,9 @@
 #     with CUDA_TEST set, the CUDA kernels' tests (the fused dense loss among them) against the CPU ops;
 #     and, with NCCL_TEST set, the NCCL backend's tests with WORLD_SIZE=1;
 #  2. benchmark: epoch times for Cora, Citeseer, Pubmed (dense, sampled) and the MNIST VAE on the GPU, and the
-#     exact dense loss on SBM graphs of SBM_NODES nodes (default 100000,1000000);
+#     exact dense loss on SBM graphs of SBM_NODES nodes (default 100000,1000000); the MNIST VAE by the device
+#     step, by autograd and on the CPU (test -ELBO within 1 nat of the CPU's), and PyTorch's VAE, dense port
+#     and PyG GAE on the same GPU where a CUDA build of torch is importable;
 #  3. Table 1's autoencoder rows on the GPU with TABLE1_SEEDS seeds (default 10; 0 skips it);
 #  4. the benchmark of 2 on the same machine's CPU.
 # Every step has its own time limit (seconds, STEP_LIMIT, default 240), so one hung step cannot eat the rest.
@@ -93,6 +95,57 @@ cat "$OUT/bench-$DEV"/*.md 2>/dev/null
 step "sbm-$DEV" "$VGAE" --device "$DEV" bench scaling --nodes "${SBM_NODES:-100000,1000000}" --dense-max 1000000 \
   --epochs 2 --out "$OUT/sbm-$DEV"
 cat "$OUT/sbm-$DEV"/*.md 2>/dev/null
+
+# 2c. the MNIST VAE for VAE_EPOCHS epochs (default 3): by the hand-derived device step, by autograd
+# (VGAE_VAE_STEP=autograd, the path before it) on the same GPU, and on this machine's CPU
+VE="${VAE_EPOCHS:-3}"
+for mode in "$DEV-device" "$DEV-autograd" cpu; do
+  dev="${mode%%-*}"
+  step "vae-$mode" env VGAE_VAE_STEP="${mode#*-}" "$VGAE" --device "$dev" --data-dir "$DATA" vae train --dataset mnist \
+    --epochs "$VE" --iwae-k 0 --json --out "$OUT/vae-$mode" > "$OUT/vae-$mode.json"
+done
+# 2d. PyTorch on the same GPU (the MNIST VAE, the dense port and PyG's GAE on Pubmed), when a CUDA build of
+# torch is importable: the device machine has no internet to install one.
+TORCH_OK=0
+if python3 -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+  TORCH_OK=1
+  step "vae-torch-$DEV" python3 scripts/vae_reference.py --device cuda --epochs "$VE" --data-dir "$DATA" > "$OUT/vae-torch.jsonl"
+  step "dense-torch-$DEV" python3 scripts/ref_gae_dense.py --dataset pubmed --device cuda --epochs 30 --warmup 5 \
+    --data-dir "$DATA" --quiet > "$OUT/dense-torch.jsonl"
+  step "pyg-torch-$DEV" python3 scripts/ref_pyg_gae.py --dataset pubmed --device cuda --epochs 60 --warmup 10 \
+    --data-dir "$DATA" --quiet > "$OUT/pyg-torch.jsonl"
+else
+  echo "PyTorch with CUDA is not importable here: the same-GPU PyTorch rows are skipped" >&2
+fi
+python3 - "$OUT" "$DEV" "$TORCH_OK" <<'PY' || status=1
+import json, sys
+out, dev, torch_ok = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+def load(p):
+    try:
+        return json.load(open(p))
+    except (OSError, ValueError):
+        return None
+runs = {m: load(f"{out}/vae-{m}.json") for m in (f"{dev}-device", f"{dev}-autograd", "cpu")}
+for m, r in runs.items():
+    if r:
+        print(f"VAE {m}: epoch seconds {r['epoch_seconds']}, test -ELBO {r['test_neg_elbo']:.3f}")
+a, c = runs[f"{dev}-device"], runs["cpu"]
+ok = bool(a and c) and abs(a["test_neg_elbo"] - c["test_neg_elbo"]) <= 1.0
+if a and c:
+    print(f"VAE device step vs CPU: test -ELBO differs by {abs(a['test_neg_elbo'] - c['test_neg_elbo']):.3f} nats (need <= 1)")
+if torch_ok:
+    lines = [json.loads(l) for l in open(f"{out}/vae-torch.jsonl") if l.strip()]
+    t = [l["seconds"] for l in lines if "epoch" in l]
+    print(f"VAE PyTorch {dev}: epoch seconds {t}, test -ELBO {lines[-1]['test_neg_elbo']:.3f}")
+    if a and t:
+        print(f"VAE ratio PyTorch / ours, fastest epochs: {min(t) / min(a['epoch_seconds']):.2f}x")
+    for name in ("dense", "pyg"):
+        r = [json.loads(l) for l in open(f"{out}/{name}-torch.jsonl") if l.strip()]
+        if r:
+            print(f"{name} PyTorch {dev} on Pubmed: {r[-1]['median_epoch_seconds']:.5f} s/epoch, AUC {r[-1]['test_auc']:.4f}")
+print("VAE PARITY", "OK" if ok else "FAILED")
+sys.exit(0 if ok else 1)
+PY
 
 # 3. Table 1's autoencoder rows (the baselines run on the CPU whatever the device)
 if [ "$SEEDS" != 0 ]; then

@@ -22,6 +22,8 @@ Prints one line per epoch and a final JSON line:
   {"median_epoch_seconds", "peak_rss_mb", "test_auc", "test_ap", ...}
 
     python3 scripts/ref_gae_dense.py --dataset cora --model gae --epochs 200 --threads 2
+
+With --device cuda the graph, labels, model and noise live on the GPU (the epoch time then waits for it).
 """
 import argparse
 import json
@@ -176,7 +178,7 @@ class GCNModel(torch.nn.Module):
 
 def loss_fn(model, adj, x, labels, pos_weight, norm, n, gen):
     mu, logstd = model.encode(adj, x)
-    z = mu + torch.randn(mu.shape, generator=gen) * torch.exp(logstd) if model.variational else mu
+    z = mu + torch.randn(mu.shape, generator=gen, device=mu.device) * torch.exp(logstd) if model.variational else mu
     logits = z @ z.t()  # all N² pairs
     cost = norm * torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, pos_weight=pos_weight)
     if model.variational:
@@ -189,7 +191,7 @@ def scores(mu, pos, neg):
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     def s(e):
-        return torch.sigmoid((mu[e[:, 0]] * mu[e[:, 1]]).sum(1)).numpy()
+        return torch.sigmoid((mu[e[:, 0]] * mu[e[:, 1]]).sum(1)).cpu().numpy()
 
     preds = np.concatenate([s(pos), s(neg)])
     labels = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
@@ -212,7 +214,10 @@ def main():
     ap.add_argument("--featureless", action="store_true", help="identity features (tkipf's --features 0)")
     ap.add_argument("--val-every", type=int, default=0, help="validation AUC every K epochs (untimed); 0 = never")
     ap.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     a = ap.parse_args()
+    dev = torch.device(a.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     torch.set_num_threads(a.threads)
     rng = np.random.default_rng(a.seed)
@@ -234,18 +239,23 @@ def main():
     nn_ = float(n) * n
     pos_weight = torch.tensor((nn_ - s) / s)
     norm = nn_ / (2.0 * (nn_ - s))
-    model = GCNModel(x.shape[1], 32, 16, a.model == "vgae", gen)
+    model = GCNModel(x.shape[1], 32, 16, a.model == "vgae", gen).to(dev)
+    adj_norm, x, labels, pos_weight = adj_norm.to(dev), x.to(dev), labels.to(dev), pos_weight.to(dev)
+    if dev.type != "cpu":
+        gen = torch.Generator(device=dev).manual_seed(a.seed)  # the noise, drawn where it is used
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     setup = time.perf_counter() - t0
 
     times = []
     for epoch in range(a.epochs):
+        sync()
         st = time.perf_counter()
         opt.zero_grad()
         loss = loss_fn(model, adj_norm, x, labels, pos_weight, norm, n, gen)
         loss.backward()
         loss = loss.detach()
         opt.step()
+        sync()
         dt = time.perf_counter() - st
         times.append(dt)
         line = {"epoch": epoch + 1, "loss": loss.item(), "seconds": round(dt, 5)}
@@ -262,6 +272,7 @@ def main():
     measured = times[a.warmup :] or times
     out = {
         "impl": "pytorch-dense-port",
+        "device": str(dev),
         "dataset": a.dataset,
         "model": a.model,
         "nodes": n,

@@ -10,6 +10,9 @@ Reads the gzipped IDX files from $VGAE_DATA_DIR/mnist (or --data-dir). Prints on
 final JSON summary. Example (the README's numbers):
 
     python3 scripts/vae_reference.py --epochs 20 --threads 2 --iwae-k 100 --iwae-n 1000
+
+With --device cuda the data, model and noise live on the GPU, and the epoch's loss is summed there and read
+once (PyTorch eager at its best; scripts/gpu_check.sh runs it beside `vgae --device cuda vae train`).
 """
 import argparse
 import gzip
@@ -81,7 +84,7 @@ def test_neg_elbo(model, x, seed, batch=1000):
     tot = 0.0
     for i in range(0, len(x), batch):
         xb = x[i : i + batch]
-        eps = torch.randn(len(xb), model.encoder.fc_mu.out_features, generator=g)
+        eps = torch.randn(len(xb), model.encoder.fc_mu.out_features, generator=g).to(x.device)
         tot += model.neg_elbo(xb, eps).sum().item()
     return tot / len(x)
 
@@ -95,7 +98,7 @@ def iwae_nll(model, x, k, seed, rows=20000):
     for i in range(0, len(x), b):
         xb = x[i : i + b]
         mu, logvar = model.encoder(xb)
-        eps = torch.randn(k, len(xb), zd, generator=g)
+        eps = torch.randn(k, len(xb), zd, generator=g).to(x.device)
         z = mu + torch.exp(0.5 * logvar) * eps
         logits = model.decoder(z.reshape(-1, zd)).reshape(k, len(xb), -1)
         log_px = -F.binary_cross_entropy_with_logits(logits, xb.expand(k, -1, -1), reduction="none").sum(-1)
@@ -118,34 +121,40 @@ def main():
     ap.add_argument("--iwae-k", type=int, default=0)
     ap.add_argument("--iwae-n", type=int, default=1000)
     ap.add_argument("--train-limit", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
+    dev = torch.device(a.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     xtr, xte = load_mnist(os.path.join(a.data_dir, "mnist"))
     if a.train_limit:
         xtr = xtr[: a.train_limit]
-    model = VAE(784, a.z)
+    xtr, xte = xtr.to(dev), xte.to(dev)
+    model = VAE(784, a.z).to(dev)
     opt = torch.optim.Adagrad(model.parameters(), lr=a.lr)
     n = len(xtr)
     hist = []
     for ep in range(1, a.epochs + 1):
+        sync()
         t0 = time.perf_counter()
-        perm = torch.randperm(n)
-        acc = 0.0
+        perm = torch.randperm(n, device=dev)
+        acc = torch.zeros((), device=dev, dtype=torch.float64)
         for i in range(0, n, a.batch):
             xb = xtr[perm[i : i + a.batch]]
-            eps = torch.randn(len(xb), a.z)
+            eps = torch.randn(len(xb), a.z, device=dev)
             loss = model.neg_elbo(xb, eps).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
-            acc += loss.item()
+            acc += loss.detach().double()
+        acc = acc.item()
         secs = time.perf_counter() - t0
         te = test_neg_elbo(model, xte, 12345)
         m = {"epoch": ep, "train_neg_elbo": acc / n, "test_neg_elbo": te, "seconds": secs}
         hist.append(m)
         print(json.dumps(m), flush=True)
-    out = {"impl": "pytorch " + torch.__version__, "threads": a.threads, "epochs": a.epochs,
+    out = {"impl": "pytorch " + torch.__version__, "device": str(dev), "threads": a.threads, "epochs": a.epochs,
            "test_neg_elbo": hist[-1]["test_neg_elbo"] if hist else None,
            "train_seconds": sum(h["seconds"] for h in hist)}
     if a.iwae_k:

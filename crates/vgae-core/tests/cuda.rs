@@ -1,7 +1,11 @@
-//! The CUDA kernels (`kernels/graph.cu`) and the device dense loss against the CPU ops, forward and backward.
+//! The CUDA kernels (`kernels/*.cu`) against the CPU ops: the graph ops and the dense loss, forward and
+//! backward, here; the VAE step and the optimiser updates in `cuda/vae_step.rs`.
 //! Built only with `--features cuda`, and then it needs a GPU:
 //! `cargo test --release --features cuda -p vgae-core --test cuda`.
 #![cfg(feature = "cuda")]
+
+#[path = "cuda/vae_step.rs"]
+mod vae_step;
 
 use candle_core::{Device, Tensor, Var};
 use rand::Rng;

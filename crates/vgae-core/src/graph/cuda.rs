@@ -34,7 +34,7 @@ impl DeviceCsr {
 }
 
 /// The contiguous device data of a storage.
-pub(super) fn view<'a, T: CudaDType>(
+pub(crate) fn view<'a, T: CudaDType>(
     s: &'a CudaStorage,
     l: &Layout,
     what: &str,
@@ -45,7 +45,7 @@ pub(super) fn view<'a, T: CudaDType>(
     }
 }
 
-pub(super) fn cuda_storage<'a>(s: &'a Storage, what: &str) -> Result<&'a CudaStorage> {
+pub(crate) fn cuda_storage<'a>(s: &'a Storage, what: &str) -> Result<&'a CudaStorage> {
     match s {
         Storage::Cuda(c) => Ok(c),
         _ => bail!("{what}: expected a CUDA tensor"),

@@ -10,7 +10,7 @@ pub mod adversarial;
 pub mod all_pairs_sharded;
 pub mod all_pairs_softplus;
 #[cfg(feature = "cuda")]
-mod cuda;
+pub(crate) mod cuda;
 #[cfg(feature = "cuda")]
 pub mod cuda_all_pairs;
 pub mod decoder;

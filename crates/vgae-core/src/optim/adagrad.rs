@@ -51,6 +51,11 @@ impl Optimizer for Adagrad {
             if fused::adagrad(var.as_tensor(), &self.sum[i], g, lr, eps)? {
                 continue;
             }
+            // In place on CUDA, with the same operations.
+            #[cfg(feature = "cuda")]
+            if super::cuda_update::adagrad(var.as_tensor(), &self.sum[i], g, lr, eps)? {
+                continue;
+            }
             let sum = (&self.sum[i] + g.sqr()?)?;
             let update = (g / (sum.sqrt()? + self.eps)?)?;
             var.set(&(var.as_tensor() - (update * self.lr)?)?)?;

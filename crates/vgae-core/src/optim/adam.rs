@@ -110,6 +110,26 @@ impl Adam {
             )? {
                 continue;
             }
+            // In place on CUDA, with the same operations, in one launch.
+            #[cfg(feature = "cuda")]
+            if super::cuda_update::adam(
+                var.as_tensor(),
+                &self.m[i],
+                &self.v[i],
+                g,
+                super::cuda_update::AdamStep {
+                    b1,
+                    c1,
+                    b2,
+                    c2,
+                    r1,
+                    r2,
+                    eps,
+                    lr,
+                },
+            )? {
+                continue;
+            }
             let m = ((&self.m[i] * self.beta1)? + (g * (1.0 - self.beta1))?)?;
             let v = ((&self.v[i] * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
             let denom = ((&v / bc2)?.sqrt()? + self.eps)?;

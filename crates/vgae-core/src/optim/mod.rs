@@ -3,6 +3,8 @@
 
 mod adagrad;
 mod adam;
+#[cfg(feature = "cuda")]
+mod cuda_update;
 mod fused;
 
 pub use adagrad::Adagrad;

@@ -14,6 +14,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+mod device_step;
 pub mod eval;
 pub mod loss;
 pub(crate) mod manual_grad;

@@ -101,7 +101,7 @@ pub struct Vae {
     pub(super) logvar: Linear,
     pub(super) dec: Vec<(String, Linear)>,
     pub(super) out: Linear,
-    out_logvar: Option<Linear>,
+    pub(super) out_logvar: Option<Linear>,
 }
 
 impl Vae {

@@ -117,63 +117,75 @@ impl Trainer {
         perm.shuffle(&mut self.rng.0);
         let perm = Tensor::from_vec(perm, n, &dev)?;
         let x = if self.cfg.binarize {
-            let v: Vec<f32> = data
-                .train_u8
-                .iter()
-                .map(|&p| binarize_px(p, &mut self.rng))
-                .collect();
-            Tensor::from_vec(v, data.train.shape(), &dev)?
+            let bits = data.train_u8.iter().map(|&p| binarize_px(p, &mut self.rng));
+            match dev.is_cpu() {
+                true => Tensor::from_vec(bits.collect::<Vec<f32>>(), data.train.shape(), &dev)?,
+                // A quarter of the bytes to upload; 0 and 1 convert exactly.
+                false => Tensor::from_vec(
+                    bits.map(|b| b as u8).collect::<Vec<u8>>(),
+                    data.train.shape(),
+                    &dev,
+                )?
+                .to_dtype(DType::F32)?,
+            }
         } else {
             data.train.clone()
         };
+        // The epoch's reparameterisation noise in one draw: the values one draw per step would give, in the
+        // same order (nothing else draws between the steps), uploaded once.
+        let eps_all = match self.cfg.algorithm {
+            Algorithm::WakeSleep => None,
+            Algorithm::Aevb => Some(self.rng.normal(&[n, self.vae_cfg.z], &dev)?),
+        };
         let params = self.model.params();
+        let wd = self.cfg.weight_decay;
+        let device_step =
+            !dev.is_cpu() && std::env::var("VGAE_VAE_STEP").as_deref() != Ok("autograd");
         let mut acc = Tensor::zeros((), DType::F32, &dev)?;
         for s in 0..steps {
             let start = s * bs;
             let len = bs.min(n - start);
             let xb = x.index_select(&perm.narrow(0, start, len)?, 0)?;
-            if self.cfg.algorithm == Algorithm::WakeSleep {
+            let Some(eps_all) = &eps_all else {
                 let noise = WakeSleepNoise::draw(&self.model, len, &mut self.rng)?;
                 let l = self.model.wake_sleep_losses(&xb, &noise)?;
                 let grads = detached_grads((&l.wake + &l.sleep)?.backward()?, &params);
-                self.opt
-                    .step(&decayed(grads, &params, self.cfg.weight_decay)?)?;
+                self.opt.step(&decayed(grads, &params, wd)?)?;
                 acc = (acc + l.neg_elbo)?;
                 self.report(s, steps, start + len, &acc, progress)?;
                 continue;
-            }
-            let eps = self.rng.normal(&[len, self.vae_cfg.z], &dev)?;
-            let fast = match dev.is_cpu() {
-                true => {
-                    let (x, e) = (
-                        xb.flatten_all()?.to_vec1::<f32>()?,
-                        eps.flatten_all()?.to_vec1::<f32>()?,
-                    );
-                    let (model, opt, params) = (&self.model, &mut self.opt, &params);
-                    let wd = self.cfg.weight_decay;
-                    // On a pool thread, so the step's parallel loops don't each hand off from this thread.
-                    rayon::scope(|_| -> Result<Option<f32>> {
-                        let Some((loss, grads)) = model.fast_grads(&x, &e, len)? else {
-                            return Ok(None);
-                        };
-                        let mut store = GradStore::default();
-                        for ((_, v), g) in params.iter().zip(grads) {
-                            store.insert(v.as_tensor(), g);
-                        }
-                        opt.step(&decayed(store, params, wd)?)?;
-                        Ok(Some(loss))
-                    })?
-                }
-                false => None,
+            };
+            let eps = eps_all.narrow(0, start, len)?;
+            let fast = if dev.is_cpu() {
+                let (x, e) = (
+                    xb.flatten_all()?.to_vec1::<f32>()?,
+                    eps.flatten_all()?.to_vec1::<f32>()?,
+                );
+                let (model, opt, params) = (&self.model, &mut self.opt, &params);
+                // On a pool thread, so the step's parallel loops don't each hand off from this thread.
+                rayon::scope(|_| -> Result<Option<Tensor>> {
+                    let Some((loss, grads)) = model.fast_grads(&x, &e, len)? else {
+                        return Ok(None);
+                    };
+                    opt.step(&decayed(grad_store(params, grads), params, wd)?)?;
+                    Ok(Some(Tensor::new(loss, &dev)?))
+                })?
+            } else if device_step {
+                // The hand-derived step on the device: the loss stays there until `report` reads it.
+                let (loss, grads) = self.model.device_grads(&xb, &eps)?;
+                self.opt
+                    .step(&decayed(grad_store(&params, grads), &params, wd)?)?;
+                Some(loss)
+            } else {
+                None
             };
             let loss = match fast {
-                Some(loss) => Tensor::new(loss, &dev)?,
+                Some(loss) => loss,
                 None => {
                     let (ne, _, _) = self.model.neg_elbo(&xb, &eps)?;
                     let loss = ne.sum_all()?;
                     let grads = detached_grads(loss.backward()?, &params);
-                    self.opt
-                        .step(&decayed(grads, &params, self.cfg.weight_decay)?)?;
+                    self.opt.step(&decayed(grads, &params, wd)?)?;
                     loss.detach()
                 }
             };
@@ -207,6 +219,15 @@ impl Trainer {
         }
         Ok(())
     }
+}
+
+/// Hand-derived gradients (in `params` order) as the store an optimiser takes.
+fn grad_store(params: &crate::optim::Params, grads: Vec<Tensor>) -> GradStore {
+    let mut store = GradStore::default();
+    for ((_, v), g) in params.iter().zip(grads) {
+        store.insert(v.as_tensor(), g);
+    }
+    store
 }
 
 /// `grads` with `λ θ` added for every parameter θ (a Gaussian prior on the parameters); unchanged for λ = 0.

@@ -1,0 +1,81 @@
+//! Launches of `kernels/vae_step.cu` for [`super::passes`]: inputs as contiguous views, fresh outputs, then
+//! the u32 sizes, in the kernels' argument order.
+
+use super::passes::Launch;
+use crate::graph::cuda::{cuda_storage, view};
+use candle_core::backend::BackendStorage;
+use candle_core::cuda_backend::cudarc::driver::{CudaView, LaunchConfig, PushKernelArg};
+use candle_core::cuda_backend::WrapErr;
+use candle_core::op::BackpropOp;
+use candle_core::{bail, CudaStorage, Result, Storage, Tensor};
+
+const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/vae_step.ptx"));
+const MODULE: &str = "vgae_vae_step";
+/// Threads per block of the row and single-block kernels (`ROW_THREADS` there).
+const ROW_THREADS: u32 = 256;
+
+pub(super) fn run(
+    name: &'static str,
+    inputs: &[&Tensor],
+    outputs: &[usize],
+    dims: &[u32],
+    launch: Launch,
+) -> Result<Vec<Tensor>> {
+    let guards: Vec<_> = inputs.iter().map(|t| t.storage_and_layout()).collect();
+    let storages = guards
+        .iter()
+        .map(|(s, _)| cuda_storage(s, name))
+        .collect::<Result<Vec<&CudaStorage>>>()?;
+    let views = storages
+        .iter()
+        .zip(&guards)
+        .map(|(s, (_, l))| view::<f32>(s, l, name))
+        .collect::<Result<Vec<CudaView<f32>>>>()?;
+    let dev = storages[0].device().clone();
+    // SAFETY: every kernel of vae_step.cu writes each element of each of its outputs before anything reads
+    // it (the element-wise kernels one per thread, the row kernels every column of their row, the sums
+    // out[0]); a length of 0 is allocated as 1 and never read.
+    let mut outs = outputs
+        .iter()
+        .map(|&n| unsafe { dev.alloc::<f32>(n.max(1)) })
+        .collect::<Result<Vec<_>>>()?;
+    let cfg = match launch {
+        Launch::Elems(n) => match u32::try_from(n) {
+            Ok(n) => LaunchConfig::for_num_elems(n.max(1)),
+            Err(_) => bail!("{name}: {n} threads do not fit one launch"),
+        },
+        Launch::Rows(r) => LaunchConfig {
+            grid_dim: (u32::try_from(r.max(1)).unwrap_or(u32::MAX), 1, 1),
+            block_dim: (ROW_THREADS, 1, 1),
+            shared_mem_bytes: 0,
+        },
+        Launch::OneBlock => LaunchConfig {
+            grid_dim: (1, 1, 1),
+            block_dim: (ROW_THREADS, 1, 1),
+            shared_mem_bytes: 0,
+        },
+    };
+    let func = dev.get_or_load_custom_func(name, MODULE, PTX)?;
+    let mut b = func.builder();
+    for v in &views {
+        b.arg(v);
+    }
+    for o in outs.iter_mut() {
+        b.arg(o);
+    }
+    for d in dims {
+        b.arg(d);
+    }
+    // SAFETY: the callers in passes.rs pass the inputs each kernel reads, with the sizes (`dims`) that
+    // bound its indices, checked there against the tensors' shapes; outputs are as long as it writes.
+    unsafe { b.launch(cfg) }.w()?;
+    drop(b);
+    Ok(outs
+        .into_iter()
+        .zip(outputs)
+        .map(|(o, &n)| {
+            let s = CudaStorage::wrap_cuda_slice(o, dev.clone());
+            Tensor::from_storage(Storage::Cuda(s), n, BackpropOp::none(), false)
+        })
+        .collect())
+}
