@@ -1,5 +1,6 @@
-//! Training: a seeded epoch loop over minibatches (all noise from the run's [`RunRng`]), the hand-derived CPU
-//! step for Bernoulli decoders and autograd elsewhere. Data preparation is in [`super::data`], checkpoints in
+//! Training: a seeded epoch loop over minibatches (all noise from the run's [`RunRng`]): the hand-derived
+//! lockstep CPU step for Bernoulli decoders, the hand-derived device step on CUDA (both decoders), autograd
+//! elsewhere. Data preparation is in [`super::data`], checkpoints in
 //! [`super::checkpoint`].
 
 use super::config::{Algorithm, OptimizerKind, TrainConfig, VaeConfig};
@@ -139,8 +140,9 @@ impl Trainer {
         };
         let params = self.model.params();
         let wd = self.cfg.weight_decay;
+        // On CUDA the hand-derived device step, unless VGAE_VAE_STEP=autograd asks for the path before it.
         let device_step =
-            !dev.is_cpu() && std::env::var("VGAE_VAE_STEP").as_deref() != Ok("autograd");
+            dev.is_cuda() && std::env::var("VGAE_VAE_STEP").as_deref() != Ok("autograd");
         let mut acc = Tensor::zeros((), DType::F32, &dev)?;
         for s in 0..steps {
             let start = s * bs;
