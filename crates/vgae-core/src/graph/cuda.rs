@@ -89,8 +89,9 @@ pub fn spmm(
             .arg(&out)
             .arg(&rows)
             .arg(&d);
-        // SAFETY: the kernel reads indptr[0..=rows], indices/vals below indptr[rows], h rows below A.cols
-        // (checked by the caller) and writes out[0..rows*d].
+        // The kernel reads indptr[0..=rows], indices/vals below indptr[rows], h rows below A.cols (checked by
+        // the caller) and writes out[0..rows*d].
+        // SAFETY: as just said.
         unsafe { b.launch(launch_size(n, WHAT)?) }.w()?;
     }
     Ok(CudaStorage::wrap_cuda_slice(out, dev.clone()))

@@ -32,13 +32,14 @@ pub(super) fn run(
         .map(|(s, (_, l))| view::<f32>(s, l, name))
         .collect::<Result<Vec<CudaView<f32>>>>()?;
     let dev = storages[0].device().clone();
-    // SAFETY: every kernel of vae_step.cu writes each element of each of its outputs before anything reads
-    // it (the element-wise kernels one per thread, the row kernels every column of their row, the sums
-    // out[0]); a length of 0 is allocated as 1 and never read.
-    let mut outs = outputs
-        .iter()
-        .map(|&n| unsafe { dev.alloc::<f32>(n.max(1)) })
-        .collect::<Result<Vec<_>>>()?;
+    // Every kernel of vae_step.cu writes each element of each of its outputs before anything reads it (the
+    // element-wise kernels one per thread, the row kernels every column of their row, the sums out[0]); a
+    // length of 0 is allocated as 1 and never read.
+    let mut outs = Vec::with_capacity(outputs.len());
+    for &n in outputs {
+        // SAFETY: uninitialised device memory, written whole by the launch below (as just said).
+        outs.push(unsafe { dev.alloc::<f32>(n.max(1)) }?);
+    }
     let cfg = match launch {
         Launch::Elems(n) => match u32::try_from(n) {
             Ok(n) => LaunchConfig::for_num_elems(n.max(1)),
@@ -66,8 +67,9 @@ pub(super) fn run(
     for d in dims {
         b.arg(d);
     }
-    // SAFETY: the callers in passes.rs pass the inputs each kernel reads, with the sizes (`dims`) that
-    // bound its indices, checked there against the tensors' shapes; outputs are as long as it writes.
+    // The callers in passes.rs pass the inputs each kernel reads, with the sizes (`dims`) that bound its
+    // indices, checked there against the tensors' shapes; outputs are as long as it writes.
+    // SAFETY: as just said.
     unsafe { b.launch(cfg) }.w()?;
     drop(b);
     Ok(outs
