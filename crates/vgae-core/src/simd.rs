@@ -1,6 +1,6 @@
 //! Run-time picked builds of kernels, on the path [`SimdPath::selected`] names (the widest the CPU has, or
 //! `VGAE_SIMD`): `pulp` kernels written once for every instruction set (the dense loss), and plain-Rust
-//! element-wise kernels compiled by [`multiversion!`] for AVX-512F, AVX2+FMA and the baseline (NEON is the
+//! element-wise kernels compiled by `multiversion!` for AVX-512F, AVX2+FMA and the baseline (NEON is the
 //! aarch64 baseline). Rust never contracts `a * b + c` into an FMA on its own, so every build of a
 //! `multiversion!` kernel does the same arithmetic and gives the same bits.
 

@@ -2,7 +2,7 @@
 //! Each `vgae` command that runs one is argument parsing, one call here and printing.
 //!
 //! - [`table1`](mod@table1): Kipf & Welling (2016) Table 1 over seeds, mean ± std beside the paper, markdown and JSON.
-//! - [`bench`]: epoch time and peak memory on Planetoid graphs and synthetic SBM graphs.
+//! - [`mod@bench`]: epoch time and peak memory on Planetoid graphs and synthetic SBM graphs.
 //! - [`directed_tasks`]: the gravity paper's three directed link-prediction tasks for every decoder.
 //! - [`vae_presets`]: per-dataset VAE defaults (Frey Face: Gaussian decoder, Adam 1e-3).
 //! - [`tasks_table`]: node clustering, node classification and link ranking for GAE / VGAE over seeds

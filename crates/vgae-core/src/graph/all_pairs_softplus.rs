@@ -222,7 +222,7 @@ pub fn softplus_cross_host_on(
     (total, unpad(gs), unpad(gt))
 }
 
-/// Device version: on CUDA with d ≤ 32 one fused kernel ([`super::cuda_all_pairs`]; `VGAE_CUDA_DENSE=rows`
+/// Device version: on CUDA with d ≤ 32 one fused kernel (`graph::cuda_all_pairs`; `VGAE_CUDA_DENSE=rows`
 /// picks the row blocks instead), else row blocks of `block` rows with Candle ops. Same results as the host
 /// version up to rounding.
 pub fn softplus_gram_device(z: &Tensor, block: usize) -> Result<(f64, Tensor)> {

@@ -3,7 +3,7 @@
 
 use pulp::Simd;
 
-/// dG_I[r] += Σ_j σ_rj · z_j for the `valid` columns of one vector of J: `zc` from row j0 + c of C (rows of
+/// dG_I\[r\] += Σ_j σ_rj · z_j for the `valid` columns of one vector of J: `zc` from row j0 + c of C (rows of
 /// `dp` floats, `nv` vectors of them used), σ in `sbuf`, the R rows' accumulators in `gacc`, `G` rows at a time.
 #[inline(always)]
 #[allow(clippy::type_complexity)]

@@ -24,7 +24,7 @@ pub struct Block {
 /// without replacement, each weight scaled by deg(u) / fanout: an unbiased estimate of (Â·H)_u. Rows with
 /// at most `fanout` neighbours, and every row when `fanout` is 0, are exact.
 ///
-/// Rows are walked in parallel chunks of [`CHUNK`] targets, each drawing from its own stream of one seed
+/// Rows are walked in parallel chunks of `CHUNK` targets, each drawing from its own stream of one seed
 /// per block, so the blocks are the same on any thread count.
 pub struct NeighbourSampler {
     /// Per layer, input layer first; 0 = every neighbour.

@@ -60,7 +60,7 @@ impl Vae {
     /// Σ over the batch of −ELBO and the gradient of that sum for every parameter, in [`Vae::params`] order,
     /// for images `x` (`[rows, input_dim]`) and noise `eps` (`[rows, z]`). `None` where this path does not
     /// apply (a Gaussian decoder, or parameters off the CPU): the caller then uses autograd. Runs on every
-    /// thread of the current Rayon pool ([`lockstep::run`]).
+    /// thread of the current Rayon pool (`lockstep::run`).
     pub fn fast_grads<'a>(
         &'a self,
         x: &[f32],
