@@ -99,16 +99,6 @@ impl InplaceOp2 for Nest<'_, '_, '_> {
     }
 }
 
-/// Contiguous f32 CUDA tensors of one shape.
-fn fits(ts: &[&Tensor]) -> bool {
-    ts.iter().all(|t| {
-        t.device().is_cuda()
-            && t.dtype() == candle_core::DType::F32
-            && t.is_contiguous()
-            && t.shape() == ts[0].shape()
-    })
-}
-
 fn view_mut<'a>(s: &'a mut CudaStorage, l: &Layout) -> Result<CudaViewMut<'a, f32>> {
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(s.as_cuda_slice_mut::<f32>()?.slice_mut(a..b)),
@@ -126,7 +116,7 @@ fn elems(n: usize) -> Result<(u32, LaunchConfig)> {
 /// Adagrad's update of `p` and accumulator `s` from `g`, in place on CUDA. Returns false, doing nothing,
 /// where the tensors are not contiguous f32 CUDA tensors of one shape.
 pub fn adagrad(p: &Tensor, s: &Tensor, g: &Tensor, lr: f32, eps: f32) -> Result<bool> {
-    if !fits(&[p, s, g]) {
+    if !super::updatable(p, &[s, g], candle_core::Device::is_cuda) {
         return Ok(false);
     }
     let (n, cfg) = elems(p.elem_count())?;
@@ -170,7 +160,7 @@ pub struct AdamStep {
 
 /// Adam's update of `p` and moments `m`, `v` from `g`, in place on CUDA; as [`adagrad`].
 pub fn adam(p: &Tensor, m: &Tensor, v: &Tensor, g: &Tensor, k: AdamStep) -> Result<bool> {
-    if !fits(&[p, m, v, g]) {
+    if !super::updatable(p, &[m, v, g], candle_core::Device::is_cuda) {
         return Ok(false);
     }
     let (n, cfg) = elems(p.elem_count())?;

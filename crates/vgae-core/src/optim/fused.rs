@@ -112,13 +112,7 @@ impl<F: Fn(&mut f32, [f32; 2]) + Sync> InplaceOp3 for Fused<F> {
 }
 
 fn fits(dst: &Tensor, srcs: &[&Tensor]) -> bool {
-    let ok = |t: &Tensor| {
-        t.device().is_cpu()
-            && t.dtype() == candle_core::DType::F32
-            && t.is_contiguous()
-            && t.shape() == dst.shape()
-    };
-    ok(dst) && srcs.iter().all(|t| ok(t))
+    super::updatable(dst, srcs, candle_core::Device::is_cpu)
 }
 
 /// `dst[i] = f(dst[i], [a[i]])` in place, on contiguous f32 CPU tensors of one shape. Returns false (doing

@@ -60,6 +60,17 @@ pub fn detached(mut grads: GradStore, params: &Params) -> GradStore {
     grads
 }
 
+/// Whether `dst` and `srcs` are contiguous f32 tensors of one shape on a device that `on` accepts: what the
+/// in-place updates (CPU and CUDA) need, else the caller takes its tensor-op path.
+fn updatable(dst: &Tensor, srcs: &[&Tensor], on: fn(&candle_core::Device) -> bool) -> bool {
+    std::iter::once(dst).chain(srcs.iter().copied()).all(|t| {
+        on(t.device())
+            && t.dtype() == candle_core::DType::F32
+            && t.is_contiguous()
+            && t.shape() == dst.shape()
+    })
+}
+
 /// Named parameters, in a fixed order.
 pub type Params = Vec<(String, Var)>;
 
