@@ -52,9 +52,10 @@ pub(crate) fn cuda_storage<'a>(s: &'a Storage, what: &str) -> Result<&'a CudaSto
     }
 }
 
-fn launch_size(n: usize, what: &str) -> Result<LaunchConfig> {
+/// One thread per element of `n` (at least one block), or an error naming `what` past u32.
+pub(crate) fn launch_size(n: usize, what: &str) -> Result<LaunchConfig> {
     match u32::try_from(n) {
-        Ok(n) => Ok(LaunchConfig::for_num_elems(n)),
+        Ok(n) => Ok(LaunchConfig::for_num_elems(n.max(1))),
         Err(_) => bail!("{what}: {n} threads do not fit one launch"),
     }
 }

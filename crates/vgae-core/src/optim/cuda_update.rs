@@ -6,7 +6,7 @@
 //! first that runs one on the next inside it ([`nest`]), as the CPU's Adagrad does. The tensors are the
 //! parameter, its optimiser state and its gradient: distinct allocations, so the nested locks never meet.
 
-use crate::graph::cuda::view;
+use crate::graph::cuda::{launch_size, view};
 use candle_core::backend::BackendStorage;
 use candle_core::cuda_backend::cudarc::driver::{CudaViewMut, LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::WrapErr;
@@ -106,11 +106,10 @@ fn view_mut<'a>(s: &'a mut CudaStorage, l: &Layout) -> Result<CudaViewMut<'a, f3
     }
 }
 
+/// The launch over a parameter's elements and their count as the kernels' u32.
 fn elems(n: usize) -> Result<(u32, LaunchConfig)> {
-    match u32::try_from(n) {
-        Ok(n) => Ok((n, LaunchConfig::for_num_elems(n.max(1)))),
-        Err(_) => bail!("optimiser update: {n} elements do not fit one launch"),
-    }
+    let cfg = launch_size(n, "optimiser update")?;
+    Ok((n as u32, cfg)) // fits: launch_size checked it
 }
 
 /// Adagrad's update of `p` and accumulator `s` from `g`, in place on CUDA. Returns false, doing nothing,

@@ -2,12 +2,12 @@
 //! the u32 sizes, in the kernels' argument order.
 
 use super::passes::Launch;
-use crate::graph::cuda::{cuda_storage, view};
+use crate::graph::cuda::{cuda_storage, launch_size, view};
 use candle_core::backend::BackendStorage;
 use candle_core::cuda_backend::cudarc::driver::{CudaView, LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::WrapErr;
 use candle_core::op::BackpropOp;
-use candle_core::{bail, CudaStorage, Result, Storage, Tensor};
+use candle_core::{CudaStorage, Result, Storage, Tensor};
 
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/vae_step.ptx"));
 const MODULE: &str = "vgae_vae_step";
@@ -41,10 +41,7 @@ pub(super) fn run(
         outs.push(unsafe { dev.alloc::<f32>(n.max(1)) }?);
     }
     let cfg = match launch {
-        Launch::Elems(n) => match u32::try_from(n) {
-            Ok(n) => LaunchConfig::for_num_elems(n.max(1)),
-            Err(_) => bail!("{name}: {n} threads do not fit one launch"),
-        },
+        Launch::Elems(n) => launch_size(n, name)?,
         Launch::Rows(r) => LaunchConfig {
             grid_dim: (u32::try_from(r.max(1)).unwrap_or(u32::MAX), 1, 1),
             block_dim: (ROW_THREADS, 1, 1),
