@@ -18,12 +18,25 @@ pub fn parse_vmhwm_mb(status: &str) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// The first `model name` of a `/proc/cpuinfo` text.
+/// The first `model name` of a `/proc/cpuinfo` text, followed by its CPU family and model numbers where
+/// given: virtual machines often report only "AMD EPYC", which names neither Zen 3 (family 25, model 1,
+/// AVX2) nor Zen 4 (family 25, model 17, AVX-512).
 pub fn parse_cpu_model(cpuinfo: &str) -> Option<String> {
-    cpuinfo
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+    // The first processor's block: every key is repeated per logical CPU.
+    let first = cpuinfo.split("\n\n").next().unwrap_or("");
+    let field = |key: &str| {
+        first
+            .lines()
+            .find(|l| l.split(':').next().map(str::trim) == Some(key))
+            .map(|l| l.split_once(':').map_or("", |(_, v)| v).trim().to_string())
+    };
+    let name = field("model name")?;
+    Some(match (field("cpu family"), field("model")) {
+        (Some(f), Some(m)) if !f.is_empty() && !m.is_empty() => {
+            format!("{name} (family {f}, model {m})")
+        }
+        _ => name,
+    })
 }
 
 /// `"<CPU model>, <N> threads"`, the benchmark tables' machine line.
@@ -74,6 +87,18 @@ mod tests {
             Some("AMD EPYC 9R14 96-Core Processor")
         );
         assert_eq!(parse_cpu_model("processor\t: 0\n"), None);
+    }
+
+    #[test]
+    fn cpu_model_names_family_and_model() {
+        // The head of this VM's /proc/cpuinfo (2 processors; `model` must not match `model name`).
+        let info = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\n\
+                    model name\t: AMD EPYC\nstepping\t: 1\n\nprocessor\t: 1\nvendor_id\t: AuthenticAMD\n\
+                    cpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n";
+        assert_eq!(
+            parse_cpu_model(info).as_deref(),
+            Some("AMD EPYC (family 25, model 1)")
+        );
     }
 
     #[cfg(target_os = "linux")]
