@@ -161,20 +161,24 @@ fn sparse_product_and_its_backward_match_dense() {
     let dense = to_dense(&a, &Device::Cpu).unwrap();
     let m = SparseMatrix::new(a);
     let mut rng = RunRng::new(1);
-    let h = Var::from_tensor(&rng.normal(&[3, 5], &Device::Cpu).unwrap()).unwrap();
-    let up = rng.normal(&[4, 5], &Device::Cpu).unwrap();
-    let ys = m.matmul(h.as_tensor()).unwrap();
-    let yd = dense.matmul(h.as_tensor()).unwrap();
-    let diff = max_diff(&ys, &yd);
-    assert!(diff < 1e-6);
-    let gs = (ys * &up).unwrap().sum_all().unwrap().backward().unwrap();
-    let gd = (yd * &up).unwrap().sum_all().unwrap().backward().unwrap();
-    let (gs, gd) = (
-        gs.get(h.as_tensor()).unwrap(),
-        gd.get(h.as_tensor()).unwrap(),
-    );
-    let diff = max_diff(gs, gd);
-    assert!(diff < 1e-5, "backward differs by {diff}");
+    // Width 5 takes the general row kernel (which accumulates into a zeroed row), 16 and 32 the fixed ones;
+    // row 2 is empty and must come out zero whatever the output's memory held.
+    for w in [5, 16, 32] {
+        let h = Var::from_tensor(&rng.normal(&[3, w], &Device::Cpu).unwrap()).unwrap();
+        let up = rng.normal(&[4, w], &Device::Cpu).unwrap();
+        let ys = m.matmul(h.as_tensor()).unwrap();
+        let yd = dense.matmul(h.as_tensor()).unwrap();
+        let diff = max_diff(&ys, &yd);
+        assert!(diff < 1e-6, "width {w}: product differs by {diff}");
+        let gs = (ys * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        let gd = (yd * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        let (gs, gd) = (
+            gs.get(h.as_tensor()).unwrap(),
+            gd.get(h.as_tensor()).unwrap(),
+        );
+        let diff = max_diff(gs, gd);
+        assert!(diff < 1e-5, "width {w}: backward differs by {diff}");
+    }
 }
 
 // Reference: scikit-learn 1.9.1
