@@ -2,11 +2,12 @@
 # Side-by-side benchmark of vgae against PyTorch / PyG references on this machine, in one session (issue 7).
 #
 #   scripts/bench_reference.sh [--threads 1,2] [--rounds N] [--skip-pubmed-dense-ref] [--skip-vae] [--build]
-#                              [--out DIR] [--table-only]   (re-print the table from the JSON files in DIR)
+#                              [--out DIR] [--table-only]   (re-print the table from the JSON files in DIR;
+#                                                             pass the run's --threads and --rounds again)
 #
 # --rounds N repeats every pair N times (round-robin over the whole list, so a slow spell of a shared VM hits
 # one round, not one side) and reports each measure's median over rounds with the range of its per-round
-# ratios. On a noisy 2-core VM one round's ratio moved by up to 1.4x between passes.
+# ratios. On a noisy 2-core VM (2026-12-04) one measure's ratio ranged from 4.5x to 8.0x over six passes.
 #
 # For every configuration, ours and the reference run back to back (interleaved), each in its own process, at
 # every thread count in --threads; the table compares each side at its best thread count (both are listed in
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
     --build) BUILD=1; shift ;;
     --table-only) TABLE_ONLY=1; shift ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
