@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --build) BUILD=1; shift ;;
     --table-only) TABLE_ONLY=1; shift ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
