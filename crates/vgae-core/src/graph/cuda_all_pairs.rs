@@ -2,6 +2,7 @@
 //! Σ_j softplus(z_i·z_j) and 2·Σ_j σ(z_i·z_j)·z_j, in O(N·d) memory and with a fixed summation order (no
 //! atomics), so a GPU run repeats bit for bit.
 
+use super::all_pairs_launch::AllPairsLaunch;
 use super::cuda::{cuda_storage, view};
 use candle_core::backend::BackendStorage;
 use candle_core::cuda_backend::cudarc::driver::{LaunchConfig, PushKernelArg};
@@ -11,26 +12,7 @@ use candle_core::{bail, CudaStorage, Result, Storage, Tensor};
 
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/all_pairs_softplus.ptx"));
 const MODULE: &str = "vgae_all_pairs_softplus";
-/// Rows (and columns) per tile and threads per block, as in the kernel.
-const TILE: usize = 64;
-const THREADS: u32 = 256;
-/// Column-tile splits are chosen so that a launch has about this many blocks (a function of the sizes only,
-/// never of the GPU, so the bits do not depend on the device).
-const TARGET_BLOCKS: usize = 2048;
-const MAX_SPLITS: usize = 32;
-
-/// Widths the fused kernel takes; wider embeddings use the row-block path.
-pub fn fused_width(d: usize) -> bool {
-    (1..=32).contains(&d)
-}
-
-/// How many shares of the column tiles each row tile's work is cut into, for `rows` rows of an `n`-row Z.
-pub fn column_splits(rows: usize, n: usize) -> usize {
-    let (row_tiles, tiles) = (rows.div_ceil(TILE).max(1), n.div_ceil(TILE).max(1));
-    TARGET_BLOCKS
-        .div_ceil(row_tiles)
-        .clamp(1, MAX_SPLITS.min(tiles))
-}
+pub use super::all_pairs_launch::{column_splits, fused_width};
 
 /// Σ_{i ∈ rows} Σ_j softplus(z_i·z_j) and the gradient rows 2·Σ_j σ(z_i·z_j)·z_j (`[rows.len(), d]`) of a
 /// contiguous f32 `z` (`[n, d]`, 1 ≤ d ≤ 32) on a CUDA device.
@@ -49,8 +31,8 @@ pub fn softplus_gram_rows(z: &Tensor, rows: std::ops::Range<usize>) -> Result<(f
     let cs = cuda_storage(&storage, WHAT)?;
     let zv = view::<f32>(cs, layout, WHAT)?;
     let dev = cs.device();
-    let splits = column_splits(len, n);
-    let row_tiles = len.div_ceil(TILE);
+    let plan = AllPairsLaunch::new(n, d, len).map_err(candle_core::Error::Msg)?;
+    let (splits, row_tiles) = (plan.splits, plan.row_tiles);
     let values = dev.alloc_zeros::<f64>(row_tiles * splits)?;
     let parts = dev.alloc_zeros::<f32>(splits * len * d)?;
     let to_u32 = |x: usize| {
@@ -63,12 +45,7 @@ pub fn softplus_gram_rows(z: &Tensor, rows: std::ops::Range<usize>) -> Result<(f
         to_u32(rows.end)?,
         to_u32(splits)?,
     );
-    let name = if d <= 16 {
-        "all_pairs_softplus_d16_f32"
-    } else {
-        "all_pairs_softplus_d32_f32"
-    };
-    let func = dev.get_or_load_custom_func(name, MODULE, PTX)?;
+    let func = dev.get_or_load_custom_func(plan.kernel, MODULE, PTX)?;
     let mut b = func.builder();
     b.arg(&zv)
         .arg(&values)
@@ -79,8 +56,8 @@ pub fn softplus_gram_rows(z: &Tensor, rows: std::ops::Range<usize>) -> Result<(f
         .arg(&r1)
         .arg(&s32);
     let cfg = LaunchConfig {
-        grid_dim: (to_u32(row_tiles)?, s32, 1),
-        block_dim: (THREADS, 1, 1),
+        grid_dim: (plan.grid[0], plan.grid[1], plan.grid[2]),
+        block_dim: (plan.block[0], plan.block[1], plan.block[2]),
         shared_mem_bytes: 0,
     };
     // Each block reads rows of z below n (row tiles inside r0..r1 ≤ n, column tiles below n) and writes its

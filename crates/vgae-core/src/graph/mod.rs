@@ -7,6 +7,7 @@
 //! [`Gravity`] decoders.
 
 pub mod adversarial;
+pub mod all_pairs_launch;
 pub mod all_pairs_sharded;
 pub mod all_pairs_softplus;
 #[cfg(feature = "cuda")]

@@ -25,5 +25,6 @@ pub mod train;
 pub mod wake_sleep;
 
 pub use config::{Algorithm, Arch, Likelihood, OptimizerKind, TrainConfig, VaeConfig};
+pub use device_step::{with_host_kernels, HostKernels, KernelGeometry};
 pub use model::Vae;
 pub use train::{EpochMetrics, Progress, Trainer, VaeData};

@@ -2,7 +2,7 @@
 //! the u32 sizes, in the kernels' argument order.
 
 use super::passes::Launch;
-use crate::graph::cuda::{cuda_storage, launch_size, view};
+use crate::graph::cuda::{cuda_storage, view};
 use candle_core::backend::BackendStorage;
 use candle_core::cuda_backend::cudarc::driver::{CudaView, LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::WrapErr;
@@ -11,8 +11,6 @@ use candle_core::{CudaStorage, Result, Storage, Tensor};
 
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/vae_step.ptx"));
 const MODULE: &str = "vgae_vae_step";
-/// Threads per block of the row and single-block kernels (`ROW_THREADS` there).
-const ROW_THREADS: u32 = 256;
 
 pub(super) fn run(
     name: &'static str,
@@ -40,18 +38,13 @@ pub(super) fn run(
         // SAFETY: uninitialised device memory, written whole by the launch below (as just said).
         outs.push(unsafe { dev.alloc::<f32>(n.max(1)) }?);
     }
-    let cfg = match launch {
-        Launch::Elems(n) => launch_size(n, name)?,
-        Launch::Rows(r) => LaunchConfig {
-            grid_dim: (u32::try_from(r.max(1)).unwrap_or(u32::MAX), 1, 1),
-            block_dim: (ROW_THREADS, 1, 1),
-            shared_mem_bytes: 0,
-        },
-        Launch::OneBlock => LaunchConfig {
-            grid_dim: (1, 1, 1),
-            block_dim: (ROW_THREADS, 1, 1),
-            shared_mem_bytes: 0,
-        },
+    let g = launch
+        .geometry(name)
+        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+    let cfg = LaunchConfig {
+        grid_dim: (g.grid[0], g.grid[1], g.grid[2]),
+        block_dim: (g.block[0], g.block[1], g.block[2]),
+        shared_mem_bytes: 0,
     };
     let func = dev.get_or_load_custom_func(name, MODULE, PTX)?;
     let mut b = func.builder();

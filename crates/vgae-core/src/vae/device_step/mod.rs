@@ -12,6 +12,8 @@
 mod cuda_launch;
 mod passes;
 
+pub use passes::{with_host_kernels, HostKernels, KernelGeometry};
+
 use super::config::Activation;
 use super::model::{Linear, Vae};
 use crate::{Error, Result};

@@ -37,11 +37,73 @@ impl Act {
 
 /// How a kernel's threads are laid out: one per element, one block per row, or a single block.
 #[derive(Debug, Clone, Copy)]
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))] // read by the CUDA launches only
 pub(super) enum Launch {
     Elems(usize),
     Rows(usize),
     OneBlock,
+}
+
+/// Threads per block of the row and single-block kernels (`ROW_THREADS` in vae_step.cu).
+const ROW_THREADS: u32 = 256;
+
+impl Launch {
+    /// (grid, block) dimensions of the launch: for one thread per element cudarc's
+    /// `LaunchConfig::for_num_elems` (1024 threads per block), at least one block.
+    pub(super) fn geometry(self, name: &str) -> Result<KernelGeometry> {
+        let blocks = |n: usize| {
+            u32::try_from(n.max(1))
+                .map_err(|_| Error::msg(format!("VAE step ({name}): {n} does not fit one launch")))
+        };
+        Ok(match self {
+            Launch::Elems(n) => {
+                let n = blocks(n)?;
+                KernelGeometry {
+                    grid: [n.div_ceil(1024), 1, 1],
+                    block: [1024, 1, 1],
+                }
+            }
+            Launch::Rows(r) => KernelGeometry {
+                grid: [blocks(r)?, 1, 1],
+                block: [ROW_THREADS, 1, 1],
+            },
+            Launch::OneBlock => KernelGeometry {
+                grid: [1, 1, 1],
+                block: [ROW_THREADS, 1, 1],
+            },
+        })
+    }
+}
+
+/// A kernel launch's grid and block dimensions (x, y, z).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelGeometry {
+    /// Blocks.
+    pub grid: [u32; 3],
+    /// Threads per block.
+    pub block: [u32; 3],
+}
+
+/// Runs kernel `name` of `kernels/vae_step.cu` on host buffers: `(name, geometry, inputs, outputs, dims)`,
+/// in the kernel's argument order (inputs, then outputs, then the u32 `dims`).
+pub type HostKernels =
+    fn(&str, KernelGeometry, &[&[f32]], &mut [Vec<f32>], &[u32]) -> std::result::Result<(), String>;
+
+thread_local! {
+    static HOST_KERNELS: std::cell::Cell<Option<HostKernels>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with the CPU step's passes done by `kernels` instead of their Rust twins, on this thread: how
+/// `crates/vgae-cuda-emulator` runs the CUDA kernels' own sources, with the arguments and launch
+/// geometry this file gives them, inside the real step.
+pub fn with_host_kernels<T>(kernels: HostKernels, f: impl FnOnce() -> T) -> T {
+    struct Reset(Option<HostKernels>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            HOST_KERNELS.with(|k| k.set(self.0));
+        }
+    }
+    let _reset = Reset(HOST_KERNELS.with(|k| k.replace(Some(kernels))));
+    f()
 }
 
 /// Runs kernel `name` of `vae_step.cu` on CUDA, or `cpu` on the host, with `inputs` (each of the element
@@ -79,7 +141,16 @@ fn run(
                 })
                 .collect::<Result<Vec<&[f32]>>>()?;
             let mut outs: Vec<Vec<f32>> = outputs.iter().map(|&n| vec![0f32; n]).collect();
-            cpu(&ins, &mut outs);
+            match HOST_KERNELS.with(|k| k.get()) {
+                Some(kernels) => {
+                    // NaN first, so that an element the kernel leaves unwritten shows.
+                    outs.iter_mut().for_each(|o| o.fill(f32::NAN));
+                    kernels(name, launch.geometry(name)?, &ins, &mut outs, dims).map_err(|e| {
+                        Error::msg(format!("VAE step ({name}) on host kernels: {e}"))
+                    })?
+                }
+                None => cpu(&ins, &mut outs),
+            }
             outs.into_iter()
                 .map(|v| {
                     let n = v.len();
@@ -91,12 +162,9 @@ fn run(
         Device::Cuda(_) => Ok(super::cuda_launch::run(
             name, &inputs, outputs, dims, launch,
         )?),
-        _ => {
-            let _ = (dims, launch);
-            Err(Error::msg(format!(
-                "VAE step ({name}): runs on the CPU and on CUDA, not on {dev:?}"
-            )))
-        }
+        _ => Err(Error::msg(format!(
+            "VAE step ({name}): runs on the CPU and on CUDA, not on {dev:?}"
+        ))),
     }
 }
 

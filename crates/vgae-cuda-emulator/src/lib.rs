@@ -1,0 +1,221 @@
+//! Runs the CUDA kernels of `vgae-core` (`crates/vgae-core/kernels/*.cu`) on the CPU, from their own sources:
+//! `build.rs` compiles them as C++ on top of a small emulation of CUDA C (`cpp/cuda_emulation.h`), and
+//! [`launch`] runs one by name, block after block, each block's threads as fibers that meet at every
+//! `__syncthreads()`. It checks what a GPU would not: each argument's type against the kernel's parameter
+//! list, writes past the end of a buffer or into an input, and (run in both [`Order`]s) barriers that a
+//! kernel misses. Floating-point functions (`expf`, `log1pf`, `tanhf`) are the host's, not CUDA's, so
+//! results match a GPU to a few ulp, not bit for bit.
+//!
+//! ```
+//! use vgae_cuda_emulator::{launch, Arg, Order};
+//! // y = A·h for the 2 × 2 CSR matrix [[0, 2], [1, 0]] and h = [[1, 10], [2, 20]].
+//! let (indptr, indices, vals) = ([0u32, 1, 2], [1u32, 0], [2f32, 1.0]);
+//! let h = [1f32, 10.0, 2.0, 20.0];
+//! let mut y = [0f32; 4];
+//! let mut args = [
+//!     Arg::Indices(&indptr), Arg::Indices(&indices), Arg::Floats(&vals), Arg::Floats(&h),
+//!     Arg::FloatsOut(&mut y), Arg::U32(2), Arg::U32(2),
+//! ];
+//! launch("csr_spmm_f32", [1, 1, 1], [256, 1, 1], &mut args, Order::Forward).unwrap();
+//! assert_eq!(y, [4.0, 40.0, 1.0, 10.0]);
+//! ```
+
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::sync::Mutex;
+
+/// One kernel argument, in the kernel's parameter order.
+pub enum Arg<'a> {
+    /// `const float *`.
+    Floats(&'a [f32]),
+    /// `float *` that the kernel writes (and may read).
+    FloatsOut(&'a mut [f32]),
+    /// `double *` that the kernel writes.
+    DoublesOut(&'a mut [f64]),
+    /// `const unsigned int *`.
+    Indices(&'a [u32]),
+    /// `unsigned int`.
+    U32(u32),
+    /// `float`.
+    F32(f32),
+}
+
+/// The order in which a block's threads run between barriers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Thread 0 first.
+    Forward,
+    /// The last thread first: a kernel that reads what another thread writes without a barrier between
+    /// gives other results than in [`Order::Forward`].
+    Reverse,
+}
+
+extern "C" {
+    fn vgae_emu_launch(
+        name: *const c_char,
+        grid: *const u32,
+        block: *const u32,
+        args: *mut *mut c_void,
+        tags: *const c_int,
+        count: c_int,
+        reverse: c_int,
+        detail: *mut c_int,
+    ) -> c_int;
+}
+
+/// The emulator keeps its fibers and the launch's indices in globals: one launch at a time per process.
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// Elements appended to every buffer, whose values are checked after the launch.
+const GUARD: usize = 64;
+/// A NaN that no arithmetic produces: reading it poisons a result, and writing over it is seen.
+const GUARD_F32: u32 = 0x7fa5_a5a5;
+
+/// A copy of one argument as the kernel sees it: buffers padded with guard values.
+enum Staged {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    U32(Vec<u32>),
+    ScalarU32(u32),
+    ScalarF32(f32),
+}
+
+/// Runs kernel `name` over `grid` blocks of `block` threads with `args`, in the kernel's parameter order.
+/// Buffers are copied in (each with guard elements after its end) and the outputs copied back. Errors name
+/// the kernel and the argument: an unknown kernel, a wrong argument count or type, a write past a buffer's
+/// end or into an input.
+pub fn launch(
+    name: &str,
+    grid: [u32; 3],
+    block: [u32; 3],
+    args: &mut [Arg],
+    order: Order,
+) -> Result<(), String> {
+    let mut staged: Vec<Staged> = args
+        .iter()
+        .map(|a| match a {
+            Arg::Floats(v) => Staged::F32(padded(v, f32::from_bits(GUARD_F32))),
+            Arg::FloatsOut(v) => Staged::F32(padded(v, f32::from_bits(GUARD_F32))),
+            Arg::DoublesOut(v) => Staged::F64(padded(v, f64::from_bits(0x7ff4_a5a5_a5a5_a5a5))),
+            Arg::Indices(v) => Staged::U32(padded(v, u32::MAX)),
+            Arg::U32(x) => Staged::ScalarU32(*x),
+            Arg::F32(x) => Staged::ScalarF32(*x),
+        })
+        .collect();
+    // The kernels take a pointer to each argument's value (cuLaunchKernel's convention): for a buffer, a
+    // pointer to its data pointer.
+    let mut pointers: Vec<*mut c_void> = staged
+        .iter_mut()
+        .map(|s| match s {
+            Staged::F32(v) => v.as_mut_ptr() as *mut c_void,
+            Staged::F64(v) => v.as_mut_ptr() as *mut c_void,
+            Staged::U32(v) => v.as_mut_ptr() as *mut c_void,
+            Staged::ScalarU32(x) => x as *mut u32 as *mut c_void,
+            Staged::ScalarF32(x) => x as *mut f32 as *mut c_void,
+        })
+        .collect();
+    let mut params: Vec<*mut c_void> = staged
+        .iter()
+        .zip(pointers.iter_mut())
+        .map(|(s, p)| match s {
+            Staged::ScalarU32(_) | Staged::ScalarF32(_) => *p,
+            _ => p as *mut *mut c_void as *mut c_void,
+        })
+        .collect();
+    let tags: Vec<c_int> = args
+        .iter()
+        .map(|a| match a {
+            Arg::Floats(_) | Arg::FloatsOut(_) => 0,
+            Arg::DoublesOut(_) => 1,
+            Arg::Indices(_) => 2,
+            Arg::U32(_) => 3,
+            Arg::F32(_) => 4,
+        })
+        .collect();
+    let cname = CString::new(name).map_err(|_| format!("kernel name {name:?} holds a NUL"))?;
+    let mut detail: c_int = 0;
+    let status = {
+        let _one = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: `params` holds one pointer per argument to a live value (a scalar, or a buffer's data
+        // pointer) and the emulator checks their count and type tags against the kernel's parameters
+        // before calling it; every buffer outlives the call. What the kernel reads or writes inside the
+        // buffers is bounded by their lengths only through its size arguments, as on the GPU: the guard
+        // elements catch overruns of up to GUARD elements.
+        unsafe {
+            vgae_emu_launch(
+                cname.as_ptr(),
+                grid.as_ptr(),
+                block.as_ptr(),
+                params.as_mut_ptr(),
+                tags.as_ptr(),
+                tags.len() as c_int,
+                c_int::from(order == Order::Reverse),
+                &mut detail,
+            )
+        }
+    };
+    match status {
+        0 => {}
+        1 => return Err(format!("{name}: no such kernel in kernels/*.cu")),
+        2 => {
+            return Err(format!(
+                "{name}: {} arguments given, the kernel takes {detail}",
+                args.len()
+            ))
+        }
+        _ => return Err(format!("{name}: argument {detail} has the wrong type")),
+    }
+    for (i, (a, s)) in args.iter_mut().zip(&staged).enumerate() {
+        let overrun = || format!("{name}: wrote past the end of argument {i}");
+        match (a, s) {
+            (Arg::Floats(v), Staged::F32(w)) => {
+                check_guard(&w[v.len()..], GUARD_F32).map_err(|_| overrun())?;
+                if v.iter().zip(w).any(|(x, y)| x.to_bits() != y.to_bits()) {
+                    return Err(format!("{name}: wrote into input argument {i}"));
+                }
+            }
+            (Arg::FloatsOut(v), Staged::F32(w)) => {
+                check_guard(&w[v.len()..], GUARD_F32).map_err(|_| overrun())?;
+                let n = v.len();
+                v.copy_from_slice(&w[..n]);
+            }
+            (Arg::DoublesOut(v), Staged::F64(w)) => {
+                if w[v.len()..]
+                    .iter()
+                    .any(|x| x.to_bits() != 0x7ff4_a5a5_a5a5_a5a5)
+                {
+                    return Err(overrun());
+                }
+                let n = v.len();
+                v.copy_from_slice(&w[..n]);
+            }
+            (Arg::Indices(v), Staged::U32(w))
+                if w[..v.len()] != **v || w[v.len()..].iter().any(|&x| x != u32::MAX) =>
+            {
+                return Err(format!("{name}: wrote into input argument {i}"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn padded<T: Copy>(v: &[T], guard: T) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len() + GUARD);
+    out.extend_from_slice(v);
+    out.extend(std::iter::repeat_n(guard, GUARD));
+    out
+}
+
+fn check_guard(tail: &[f32], bits: u32) -> Result<(), ()> {
+    match tail.iter().all(|x| x.to_bits() == bits) {
+        true => Ok(()),
+        false => Err(()),
+    }
+}
+
+/// Blocks of `threads` for one thread per element of `n` (cudarc's `LaunchConfig::for_num_elems`: 1024
+/// threads per block).
+pub fn for_num_elems(n: u32) -> ([u32; 3], [u32; 3]) {
+    const THREADS: u32 = 1024;
+    ([n.div_ceil(THREADS).max(1), 1, 1], [THREADS, 1, 1])
+}
