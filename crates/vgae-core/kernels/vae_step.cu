@@ -31,13 +31,24 @@ extern "C" __global__ void bias_act_f32(const float *y, const float *b, float *o
   out[i] = activate(y[i] + b[i % cols], act);
 }
 
-// d[i] = g[i] * act'(out[i]); `g2` (the second head's share, or `g` again with two = 0) is added first.
-extern "C" __global__ void act_grad_f32(const float *g, const float *g2, const float *out, float *d,
-                                        unsigned int n, unsigned int act, unsigned int two) {
-  const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  const float s = two ? g[i] + g2[i] : g[i];
-  d[i] = s * activation_slope(out[i], act);
+// Backward through an activation and the bias gradient in one pass, for out: [rows, cols]: d[r, c] =
+// (g[r, c] + g2[r, c]) * act'(out[r, c]) (`g2`, the second head's share, is read only when two != 0) and
+// db[c] = sum_r d[r, c], rows in order (column_sum_f32's sums); one thread per column, so a warp reads a
+// row's consecutive columns.
+extern "C" __global__ void act_grad_sum_f32(const float *g, const float *g2, const float *out, float *d,
+                                            float *db, unsigned int rows, unsigned int cols, unsigned int act,
+                                            unsigned int two) {
+  const unsigned int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= cols) return;
+  float s = 0.0f;
+  for (unsigned int r = 0; r < rows; ++r) {
+    const size_t i = (size_t)r * cols + c;
+    const float v = two ? g[i] + g2[i] : g[i];
+    const float x = v * activation_slope(out[i], act);
+    d[i] = x;
+    s += x;
+  }
+  db[c] = s;
 }
 
 // The heads and the reparameterisation for n = rows * zd values: mu = mu_raw + b_mu, lv = lv_raw + b_lv,

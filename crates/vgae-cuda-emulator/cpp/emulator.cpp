@@ -133,7 +133,7 @@ const Kernel KERNELS[] = {
     KERNEL(all_pairs_sum_splits_f32),   KERNEL(csr_spmm_f32),
     KERNEL(pair_dot_f32),               KERNEL(pair_dot_bwd_f32),
     KERNEL(adagrad_f32),                KERNEL(adam_f32),
-    KERNEL(bias_act_f32),               KERNEL(act_grad_f32),
+    KERNEL(bias_act_f32),               KERNEL(act_grad_sum_f32),
     KERNEL(reparam_f32),                KERNEL(head_grad_f32),
     KERNEL(bernoulli_rows_f32),         KERNEL(gaussian_rows_f32),
     KERNEL(neg_elbo_sum_f32),           KERNEL(column_sum_f32),

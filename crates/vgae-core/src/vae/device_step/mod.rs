@@ -10,16 +10,17 @@
 
 #[cfg(feature = "cuda")]
 mod cuda_launch;
+mod host_kernels;
 mod passes;
 
-pub use passes::{with_host_kernels, HostKernels, KernelGeometry};
+pub use host_kernels::{with_host_kernels, HostKernels, KernelGeometry};
 
 use super::config::Activation;
 use super::model::{Linear, Vae};
 use crate::{Error, Result};
 use candle_core::{DType, Tensor};
 use passes::{
-    act_grad, bernoulli_rows, bias_act, column_sum, gaussian_rows, head_grad, reparam, Act,
+    act_grad_sum, bernoulli_rows, bias_act, column_sum, gaussian_rows, head_grad, reparam, Act,
 };
 
 /// `x W` for a layer (`x: [rows, in]`, `W: [in, out]`).
@@ -113,8 +114,8 @@ impl Vae {
         }
         let mut dec_grads = Vec::with_capacity(self.dec.len());
         for (i, (_, l)) in self.dec.iter().enumerate().rev() {
-            let dpre = act_grad(&g, g2.as_ref(), &dec_h[i + 1], act)?; // [rows, width of layer i]
-            dec_grads.push(layer_grads(&dec_h[i], &dpre)?);
+            let (dpre, db) = act_grad_sum(&g, g2.as_ref(), &dec_h[i + 1], act)?; // [rows, width of i]
+            dec_grads.push((dec_h[i].t()?.matmul(&dpre)?, db));
             g = back(&dpre, l)?;
             g2 = None;
         }
@@ -129,8 +130,8 @@ impl Vae {
         if !self.enc.is_empty() {
             let (mut g, mut g2) = (back(&dmu, &self.mu)?, Some(back(&dlv, &self.logvar)?));
             for (i, (_, l)) in self.enc.iter().enumerate().rev() {
-                let dpre = act_grad(&g, g2.as_ref(), &enc_h[i + 1], act)?;
-                enc_grads.push(layer_grads(&enc_h[i], &dpre)?);
+                let (dpre, db) = act_grad_sum(&g, g2.as_ref(), &enc_h[i + 1], act)?;
+                enc_grads.push((enc_h[i].t()?.matmul(&dpre)?, db));
                 if i > 0 {
                     g = back(&dpre, l)?; // nothing needs dL/dx for the images
                 }

@@ -3,6 +3,7 @@
 //! wiring is checked on machines without a GPU). Every pass reads contiguous f32 tensors and returns fresh
 //! flat ones, which the caller reshapes.
 
+use super::host_kernels::HOST_KERNELS;
 use crate::graph::all_pairs_softplus::softplus_sigmoid;
 use crate::{Error, Result};
 use candle_core::{CpuStorage, Device, Storage, Tensor};
@@ -41,69 +42,6 @@ pub(super) enum Launch {
     Elems(usize),
     Rows(usize),
     OneBlock,
-}
-
-/// Threads per block of the row and single-block kernels (`ROW_THREADS` in vae_step.cu).
-const ROW_THREADS: u32 = 256;
-
-impl Launch {
-    /// (grid, block) dimensions of the launch: for one thread per element cudarc's
-    /// `LaunchConfig::for_num_elems` (1024 threads per block), at least one block.
-    pub(super) fn geometry(self, name: &str) -> Result<KernelGeometry> {
-        let blocks = |n: usize| {
-            u32::try_from(n.max(1))
-                .map_err(|_| Error::msg(format!("VAE step ({name}): {n} does not fit one launch")))
-        };
-        Ok(match self {
-            Launch::Elems(n) => {
-                let n = blocks(n)?;
-                KernelGeometry {
-                    grid: [n.div_ceil(1024), 1, 1],
-                    block: [1024, 1, 1],
-                }
-            }
-            Launch::Rows(r) => KernelGeometry {
-                grid: [blocks(r)?, 1, 1],
-                block: [ROW_THREADS, 1, 1],
-            },
-            Launch::OneBlock => KernelGeometry {
-                grid: [1, 1, 1],
-                block: [ROW_THREADS, 1, 1],
-            },
-        })
-    }
-}
-
-/// A kernel launch's grid and block dimensions (x, y, z).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KernelGeometry {
-    /// Blocks.
-    pub grid: [u32; 3],
-    /// Threads per block.
-    pub block: [u32; 3],
-}
-
-/// Runs kernel `name` of `kernels/vae_step.cu` on host buffers: `(name, geometry, inputs, outputs, dims)`,
-/// in the kernel's argument order (inputs, then outputs, then the u32 `dims`).
-pub type HostKernels =
-    fn(&str, KernelGeometry, &[&[f32]], &mut [Vec<f32>], &[u32]) -> std::result::Result<(), String>;
-
-thread_local! {
-    static HOST_KERNELS: std::cell::Cell<Option<HostKernels>> = const { std::cell::Cell::new(None) };
-}
-
-/// Runs `f` with the CPU step's passes done by `kernels` instead of their Rust twins, on this thread: how
-/// `crates/vgae-cuda-emulator` runs the CUDA kernels' own sources, with the arguments and launch
-/// geometry this file gives them, inside the real step.
-pub fn with_host_kernels<T>(kernels: HostKernels, f: impl FnOnce() -> T) -> T {
-    struct Reset(Option<HostKernels>);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            HOST_KERNELS.with(|k| k.set(self.0));
-        }
-    }
-    let _reset = Reset(HOST_KERNELS.with(|k| k.replace(Some(kernels))));
-    f()
 }
 
 /// Runs kernel `name` of `vae_step.cu` on CUDA, or `cpu` on the host, with `inputs` (each of the element
@@ -192,26 +130,45 @@ pub(super) fn bias_act(y: &Tensor, b: &Tensor, act: Act) -> Result<Tensor> {
     Ok(out[0].reshape((rows, cols))?)
 }
 
-/// `(g + g2) · act'(out)`, with `out` the activation's output (`g2` absent: `g` alone).
-pub(super) fn act_grad(g: &Tensor, g2: Option<&Tensor>, out: &Tensor, act: Act) -> Result<Tensor> {
-    let shape = g.shape().clone();
-    let n = shape.elem_count();
+/// dL/d(pre-activation) = (g + g2) · act'(out) for a layer's output `out` (`[rows, cols]`; `g2` the second
+/// head's share, or none) and its bias gradient Σ_rows, in one pass: one thread per column on CUDA, rows in
+/// order (the sums of `column_sum`, so the same bits). Returns (`[rows, cols]`, `[cols]`).
+pub(super) fn act_grad_sum(
+    g: &Tensor,
+    g2: Option<&Tensor>,
+    out: &Tensor,
+    act: Act,
+) -> Result<(Tensor, Tensor)> {
+    let (rows, cols) = out.dims2()?;
+    let n = rows * cols;
     let two = g2.is_some();
-    let dims = [u32_of(n, "elements")?, act as u32, u32::from(two)];
-    let d = run(
-        "act_grad_f32",
+    let dims = [
+        u32_of(rows, "rows")?,
+        u32_of(cols, "cols")?,
+        act as u32,
+        u32::from(two),
+    ];
+    let mut o = run(
+        "act_grad_sum_f32",
         &[(g, n), (g2.unwrap_or(g), n), (out, n)],
-        &[n],
+        &[n, cols],
         &dims,
-        Launch::Elems(n),
+        Launch::Elems(cols),
         |i, o| {
-            for (k, d) in o[0].iter_mut().enumerate() {
-                let s = if two { i[0][k] + i[1][k] } else { i[0][k] };
-                *d = s * act.slope(i[2][k]);
+            let (d, db) = o.split_at_mut(1);
+            for r in 0..rows {
+                for (c, s) in db[0].iter_mut().enumerate() {
+                    let k = r * cols + c;
+                    let v = if two { i[0][k] + i[1][k] } else { i[0][k] };
+                    d[0][k] = v * act.slope(i[2][k]);
+                    *s += d[0][k];
+                }
             }
         },
     )?;
-    Ok(d[0].reshape(shape)?)
+    let db = o.pop().expect("two outputs");
+    let d = o.pop().expect("two outputs").reshape((rows, cols))?;
+    Ok((d, db))
 }
 
 /// The heads and z = μ + σ·ε: `[4, rows, zd]` holding μ, log σ², σ and z, from the heads' products
