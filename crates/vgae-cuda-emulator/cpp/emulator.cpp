@@ -83,7 +83,7 @@ void run(void (*kernel)(void **), void **args, uint3 grid, uint3 block, bool rev
 
 namespace {
 // Argument type tags, as in src/lib.rs's `Arg`.
-enum Tag : int { F32_PTR = 0, F64_PTR = 1, U32_PTR = 2, U32 = 3, F32 = 4 };
+enum Tag : int { F32_PTR = 0, F64_PTR = 1, U32_PTR = 2, U32 = 3, F32 = 4, U64_PTR = 5 };
 
 template <class P> constexpr int tag_of() {
   using T = std::remove_cv_t<std::remove_pointer_t<P>>;
@@ -91,6 +91,7 @@ template <class P> constexpr int tag_of() {
     if constexpr (std::is_same_v<T, float>) return F32_PTR;
     if constexpr (std::is_same_v<T, double>) return F64_PTR;
     if constexpr (std::is_same_v<T, unsigned int>) return U32_PTR;
+    if constexpr (std::is_same_v<T, unsigned long long>) return U64_PTR;
     return -1;
   } else {
     if constexpr (std::is_same_v<P, unsigned int>) return U32;
@@ -133,6 +134,7 @@ const Kernel KERNELS[] = {
     KERNEL(all_pairs_sum_splits_f32),   KERNEL(csr_spmm_f32),
     KERNEL(pair_dot_f32),               KERNEL(pair_dot_bwd_f32),
     KERNEL(adagrad_f32),                KERNEL(adam_f32),
+    KERNEL(adagrad_multi_f32),          KERNEL(adam_multi_f32),
     KERNEL(bias_act_f32),               KERNEL(act_grad_sum_f32),
     KERNEL(reparam_f32),                KERNEL(head_grad_f32),
     KERNEL(bernoulli_rows_f32),         KERNEL(gaussian_rows_f32),

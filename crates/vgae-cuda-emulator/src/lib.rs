@@ -37,6 +37,10 @@ pub enum Arg<'a> {
     U32(u32),
     /// `float`.
     F32(f32),
+    /// `const unsigned long long *`: a table of device pointers, here the (copied) data pointers of the
+    /// buffers at these positions of [`launch_with_buffers`]' `buffers`, in this order, then these values
+    /// (the multi-tensor kernels' tables).
+    Pointers(&'a [usize], &'a [u64]),
 }
 
 /// The order in which a block's threads run between barriers.
@@ -67,14 +71,16 @@ static LOCK: Mutex<()> = Mutex::new(());
 
 /// Elements appended to every buffer, whose values are checked after the launch.
 const GUARD: usize = 64;
-/// A NaN that no arithmetic produces: reading it poisons a result, and writing over it is seen.
+/// NaNs that no arithmetic produces: reading one poisons a result, and writing over it is seen.
 const GUARD_F32: u32 = 0x7fa5_a5a5;
+const GUARD_F64: u64 = 0x7ff4_a5a5_a5a5_a5a5;
 
 /// A copy of one argument as the kernel sees it: buffers padded with guard values.
 enum Staged {
     F32(Vec<f32>),
     F64(Vec<f64>),
     U32(Vec<u32>),
+    U64(Vec<u64>),
     ScalarU32(u32),
     ScalarF32(f32),
 }
@@ -90,17 +96,47 @@ pub fn launch(
     args: &mut [Arg],
     order: Order,
 ) -> Result<(), String> {
-    let mut staged: Vec<Staged> = args
-        .iter()
-        .map(|a| match a {
-            Arg::Floats(v) => Staged::F32(padded(v, f32::from_bits(GUARD_F32))),
-            Arg::FloatsOut(v) => Staged::F32(padded(v, f32::from_bits(GUARD_F32))),
-            Arg::DoublesOut(v) => Staged::F64(padded(v, f64::from_bits(0x7ff4_a5a5_a5a5_a5a5))),
-            Arg::Indices(v) => Staged::U32(padded(v, u32::MAX)),
-            Arg::U32(x) => Staged::ScalarU32(*x),
-            Arg::F32(x) => Staged::ScalarF32(*x),
+    launch_with_buffers(name, grid, block, args, &mut [], order)
+}
+
+/// [`launch`] for kernels that take tables of pointers: each [`Arg::Pointers`] of `args` lists positions in
+/// `buffers`, which are staged and checked as arguments are but passed to the kernel only through the
+/// tables (the multi-tensor updates' parameters, states and gradients).
+pub fn launch_with_buffers(
+    name: &str,
+    grid: [u32; 3],
+    block: [u32; 3],
+    args: &mut [Arg],
+    buffers: &mut [Arg],
+    order: Order,
+) -> Result<(), String> {
+    let mut held: Vec<Staged> = buffers.iter().map(stage).collect();
+    let data: Vec<Option<u64>> = held
+        .iter_mut()
+        .map(|s| match s {
+            Staged::F32(v) => Some(v.as_mut_ptr() as u64),
+            Staged::F64(v) => Some(v.as_mut_ptr() as u64),
+            Staged::U32(v) => Some(v.as_mut_ptr() as u64),
+            _ => None,
         })
         .collect();
+    let mut staged = Vec::with_capacity(args.len());
+    for (i, a) in args.iter().enumerate() {
+        staged.push(match a {
+            Arg::Pointers(at, then) => {
+                let mut table = at
+                    .iter()
+                    .map(|&k| data.get(k).copied().flatten())
+                    .collect::<Option<Vec<u64>>>()
+                    .ok_or_else(|| {
+                        format!("{name}: argument {i} lists a position that is no buffer")
+                    })?;
+                table.extend_from_slice(then);
+                Staged::U64(padded(&table, u64::MAX))
+            }
+            _ => stage(a),
+        });
+    }
     // The kernels take a pointer to each argument's value (cuLaunchKernel's convention): for a buffer, a
     // pointer to its data pointer.
     let mut pointers: Vec<*mut c_void> = staged
@@ -109,6 +145,7 @@ pub fn launch(
             Staged::F32(v) => v.as_mut_ptr() as *mut c_void,
             Staged::F64(v) => v.as_mut_ptr() as *mut c_void,
             Staged::U32(v) => v.as_mut_ptr() as *mut c_void,
+            Staged::U64(v) => v.as_mut_ptr() as *mut c_void,
             Staged::ScalarU32(x) => x as *mut u32 as *mut c_void,
             Staged::ScalarF32(x) => x as *mut f32 as *mut c_void,
         })
@@ -129,6 +166,7 @@ pub fn launch(
             Arg::Indices(_) => 2,
             Arg::U32(_) => 3,
             Arg::F32(_) => 4,
+            Arg::Pointers(..) => 5,
         })
         .collect();
     let cname = CString::new(name).map_err(|_| format!("kernel name {name:?} holds a NUL"))?;
@@ -137,9 +175,9 @@ pub fn launch(
         let _one = LOCK.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: `params` holds one pointer per argument to a live value (a scalar, or a buffer's data
         // pointer) and the emulator checks their count and type tags against the kernel's parameters
-        // before calling it; every buffer outlives the call. What the kernel reads or writes inside the
-        // buffers is bounded by their lengths only through its size arguments, as on the GPU: the guard
-        // elements catch overruns of up to GUARD elements.
+        // before calling it; every buffer (those the tables point at included) outlives the call. What
+        // the kernel reads or writes inside the buffers is bounded by their lengths only through its size
+        // arguments, as on the GPU: the guard elements catch overruns of up to GUARD elements.
         unsafe {
             vgae_emu_launch(
                 cname.as_ptr(),
@@ -165,36 +203,62 @@ pub fn launch(
         _ => return Err(format!("{name}: argument {detail} has the wrong type")),
     }
     for (i, (a, s)) in args.iter_mut().zip(&staged).enumerate() {
-        let overrun = || format!("{name}: wrote past the end of argument {i}");
-        match (a, s) {
-            (Arg::Floats(v), Staged::F32(w)) => {
-                check_guard(&w[v.len()..], GUARD_F32).map_err(|_| overrun())?;
-                if v.iter().zip(w).any(|(x, y)| x.to_bits() != y.to_bits()) {
-                    return Err(format!("{name}: wrote into input argument {i}"));
-                }
+        unstage(a, s).map_err(|e| format!("{name}: {e} argument {i}"))?;
+    }
+    for (i, (a, s)) in buffers.iter_mut().zip(&held).enumerate() {
+        unstage(a, s).map_err(|e| format!("{name}: {e} buffer {i}"))?;
+    }
+    Ok(())
+}
+
+/// A copy of an argument as the kernel sees it, padded with guard values (a table is filled by the caller).
+fn stage(a: &Arg) -> Staged {
+    match a {
+        Arg::Floats(v) => Staged::F32(padded(v, f32::from_bits(GUARD_F32))),
+        Arg::FloatsOut(v) => Staged::F32(padded(v, f32::from_bits(GUARD_F32))),
+        Arg::DoublesOut(v) => Staged::F64(padded(v, f64::from_bits(GUARD_F64))),
+        Arg::Indices(v) => Staged::U32(padded(v, u32::MAX)),
+        Arg::U32(x) => Staged::ScalarU32(*x),
+        Arg::F32(x) => Staged::ScalarF32(*x),
+        Arg::Pointers(..) => Staged::U64(Vec::new()),
+    }
+}
+
+/// Checks a staged copy's guards (and that an input is unchanged) and copies an output back; the error
+/// says what the kernel did.
+fn unstage(a: &mut Arg, s: &Staged) -> Result<(), &'static str> {
+    const OVERRUN: &str = "wrote past the end of";
+    const INPUT: &str = "wrote into input";
+    match (a, s) {
+        (Arg::Floats(v), Staged::F32(w)) => {
+            check_guard(&w[v.len()..], GUARD_F32).map_err(|_| OVERRUN)?;
+            if v.iter().zip(w).any(|(x, y)| x.to_bits() != y.to_bits()) {
+                return Err(INPUT);
             }
-            (Arg::FloatsOut(v), Staged::F32(w)) => {
-                check_guard(&w[v.len()..], GUARD_F32).map_err(|_| overrun())?;
-                let n = v.len();
-                v.copy_from_slice(&w[..n]);
-            }
-            (Arg::DoublesOut(v), Staged::F64(w)) => {
-                if w[v.len()..]
-                    .iter()
-                    .any(|x| x.to_bits() != 0x7ff4_a5a5_a5a5_a5a5)
-                {
-                    return Err(overrun());
-                }
-                let n = v.len();
-                v.copy_from_slice(&w[..n]);
-            }
-            (Arg::Indices(v), Staged::U32(w))
-                if w[..v.len()] != **v || w[v.len()..].iter().any(|&x| x != u32::MAX) =>
-            {
-                return Err(format!("{name}: wrote into input argument {i}"));
-            }
-            _ => {}
         }
+        (Arg::FloatsOut(v), Staged::F32(w)) => {
+            check_guard(&w[v.len()..], GUARD_F32).map_err(|_| OVERRUN)?;
+            let n = v.len();
+            v.copy_from_slice(&w[..n]);
+        }
+        (Arg::DoublesOut(v), Staged::F64(w)) => {
+            if w[v.len()..].iter().any(|x| x.to_bits() != GUARD_F64) {
+                return Err(OVERRUN);
+            }
+            let n = v.len();
+            v.copy_from_slice(&w[..n]);
+        }
+        (Arg::Indices(v), Staged::U32(w))
+            if w[..v.len()] != **v || w[v.len()..].iter().any(|&x| x != u32::MAX) =>
+        {
+            return Err(INPUT);
+        }
+        (Arg::Pointers(at, then), Staged::U64(w))
+            if w[at.len() + then.len()..].iter().any(|&x| x != u64::MAX) =>
+        {
+            return Err(OVERRUN);
+        }
+        _ => {}
     }
     Ok(())
 }

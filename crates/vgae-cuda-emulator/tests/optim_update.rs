@@ -81,3 +81,104 @@ fn adagrad_kernel_gives_the_cpu_formula_bit_for_bit() {
     assert_bits(&s, &sw, "Adagrad accumulator");
     assert_bits(&p, &pw, "Adagrad parameter");
 }
+
+/// The one-launch updates over all of a model's tensors (`adagrad_multi_f32`, `adam_multi_f32`, with a table
+/// of pointers) give each tensor the bits of its own launch, for tensors of 3000, 0, 7 and 1500 elements (an
+/// empty one, and tensors that share a 1024-thread block).
+#[test]
+fn multi_tensor_updates_give_each_tensor_its_own_launch_bits() {
+    use vgae_cuda_emulator::launch_with_buffers;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let sizes = [3000usize, 0, 7, 1500];
+    let mut draw =
+        |n: usize, lo: f32| -> Vec<f32> { (0..n).map(|_| rng.random_range(lo..1.0)).collect() };
+    // Per tensor: p, the states, g.
+    let mut tensors: Vec<[Vec<f32>; 4]> = sizes
+        .iter()
+        .map(|&n| [draw(n, -1.0), draw(n, 0.0), draw(n, 0.0), draw(n, -1.0)])
+        .collect();
+    let starts: Vec<u64> = std::iter::once(0)
+        .chain(sizes.iter().scan(0u64, |s, &n| {
+            *s += n as u64;
+            Some(*s)
+        }))
+        .collect();
+    let total = *starts.last().unwrap() as u32;
+    let (b1, c1, b2, c2, r1, r2, eps, lr) = (0.9f32, 0.1, 0.999, 0.001, 10.0, 1000.0, 1e-8, 0.01);
+    for adam in [false, true] {
+        let mut want = tensors.clone();
+        for t in want.iter_mut() {
+            let n = t[0].len() as u32;
+            let (grid, block) = for_num_elems(n);
+            let [p, m, v, g] = t;
+            let (kernel, mut args) = match adam {
+                false => (
+                    "adagrad_f32",
+                    vec![
+                        Arg::FloatsOut(p),
+                        Arg::FloatsOut(m),
+                        Arg::Floats(g),
+                        Arg::F32(lr),
+                        Arg::F32(eps),
+                        Arg::U32(n),
+                    ],
+                ),
+                true => (
+                    "adam_f32",
+                    vec![
+                        Arg::FloatsOut(p),
+                        Arg::FloatsOut(m),
+                        Arg::FloatsOut(v),
+                        Arg::Floats(g),
+                        Arg::F32(b1),
+                        Arg::F32(c1),
+                        Arg::F32(b2),
+                        Arg::F32(c2),
+                        Arg::F32(r1),
+                        Arg::F32(r2),
+                        Arg::F32(eps),
+                        Arg::F32(lr),
+                        Arg::U32(n),
+                    ],
+                ),
+            };
+            launch(kernel, grid, block, &mut args, Order::Forward).unwrap();
+        }
+        let per = if adam { 4 } else { 3 };
+        let mut buffers: Vec<Arg> = Vec::new();
+        for t in tensors.iter_mut() {
+            let [p, m, v, g] = t;
+            buffers.push(Arg::FloatsOut(p));
+            buffers.push(Arg::FloatsOut(m));
+            if adam {
+                buffers.push(Arg::FloatsOut(v));
+            }
+            buffers.push(Arg::Floats(g));
+        }
+        let table: Vec<usize> = (0..sizes.len() * per).collect();
+        let (grid, block) = for_num_elems(total);
+        let mut args = vec![Arg::Pointers(&table, &starts), Arg::U32(sizes.len() as u32)];
+        let kernel = match adam {
+            false => {
+                args.extend([Arg::F32(lr), Arg::F32(eps)]);
+                "adagrad_multi_f32"
+            }
+            true => {
+                args.extend([b1, c1, b2, c2, r1, r2, eps, lr].map(Arg::F32));
+                "adam_multi_f32"
+            }
+        };
+        launch_with_buffers(kernel, grid, block, &mut args, &mut buffers, Order::Forward).unwrap();
+        drop(buffers);
+        for (k, (got, want)) in tensors.iter().zip(&want).enumerate() {
+            for (j, what) in ["parameter", "first state", "second state"]
+                .iter()
+                .enumerate()
+            {
+                assert_bits(&got[j], &want[j], &format!("{kernel} tensor {k}: {what}"));
+            }
+        }
+        // The next round starts from the updated tensors.
+        tensors = want;
+    }
+}

@@ -33,6 +33,31 @@ impl Adagrad {
     }
 }
 
+impl Adagrad {
+    /// Every parameter in one launch, where all are on CUDA (the same operations as one launch each).
+    #[cfg(feature = "cuda")]
+    fn step_all_on_cuda(&self, grads: &GradStore) -> Result<bool> {
+        use super::cuda_update_all::{adagrad, wanted, Slot};
+        if !wanted() || !self.params.iter().all(|(_, v)| v.device().is_cuda()) {
+            return Ok(false);
+        }
+        let mut present = Vec::new();
+        for (i, (name, var)) in self.params.iter().enumerate() {
+            if let Some(g) = grad(grads, name, var)? {
+                present.push((i, g.detach().contiguous()?));
+            }
+        }
+        let slots: Vec<Slot> = present
+            .iter()
+            .map(|(i, g)| Slot {
+                write: vec![self.params[*i].1.as_tensor(), &self.sum[*i]],
+                grad: g,
+            })
+            .collect();
+        Ok(adagrad(&slots, self.lr as f32, self.eps as f32)?)
+    }
+}
+
 impl Optimizer for Adagrad {
     fn params(&self) -> &Params {
         &self.params
@@ -40,6 +65,10 @@ impl Optimizer for Adagrad {
 
     fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.t += 1;
+        #[cfg(feature = "cuda")]
+        if self.step_all_on_cuda(grads)? {
+            return Ok(());
+        }
         for (i, (name, var)) in self.params.iter().enumerate() {
             let Some(g) = grad(grads, name, var)? else {
                 continue;

@@ -71,6 +71,10 @@ impl Adam {
         self.t += 1;
         let bc1 = 1.0 - self.beta1.powi(self.t as i32);
         let bc2 = 1.0 - self.beta2.powi(self.t as i32);
+        #[cfg(feature = "cuda")]
+        if self.step_all_on_cuda(grads, bc1, bc2)? {
+            return Ok(());
+        }
         for (i, ((name, var), g)) in self.params.iter().zip(grads).enumerate() {
             let Some(g) = g else {
                 continue;
@@ -139,6 +143,42 @@ impl Adam {
             self.v[i] = v;
         }
         Ok(())
+    }
+}
+
+impl Adam {
+    /// Every parameter in one launch, where all are on CUDA, with `step_each`'s constants (the same
+    /// operations as one launch each).
+    #[cfg(feature = "cuda")]
+    fn step_all_on_cuda(&self, grads: &[Option<Tensor>], bc1: f64, bc2: f64) -> Result<bool> {
+        use super::cuda_update::AdamStep;
+        use super::cuda_update_all::{adam, wanted, Slot};
+        if !wanted() || !self.params.iter().all(|(_, v)| v.device().is_cuda()) {
+            return Ok(false);
+        }
+        let present = grads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| g.as_ref().map(|g| Ok((i, g.detach().contiguous()?))))
+            .collect::<Result<Vec<_>>>()?;
+        let slots: Vec<Slot> = present
+            .iter()
+            .map(|(i, g)| Slot {
+                write: vec![self.params[*i].1.as_tensor(), &self.m[*i], &self.v[*i]],
+                grad: g,
+            })
+            .collect();
+        let k = AdamStep {
+            b1: self.beta1 as f32,
+            c1: (1.0 - self.beta1) as f32,
+            b2: self.beta2 as f32,
+            c2: (1.0 - self.beta2) as f32,
+            r1: (1.0 / bc1) as f32,
+            r2: (1.0 / bc2) as f32,
+            eps: self.eps as f32,
+            lr: self.lr as f32,
+        };
+        Ok(adam(&slots, k)?)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The optimisers' updates in place on CUDA tensors (`kernels/optim_update.cu`): one launch per parameter,
+//! The optimisers' updates in place on CUDA tensors (`kernels/optim_update.cu`), one launch per parameter (all in one: [`super::cuda_update_all`]),
 //! where the tensor-op path launched about ten and allocated as many temporaries (a third of a small
 //! model's step). Same f32 operations in the same order as the CPU's [`super::fused`], so the same bits.
 //!
@@ -13,13 +13,13 @@ use candle_core::cuda_backend::WrapErr;
 use candle_core::{bail, CpuStorage, CudaStorage, InplaceOp1, InplaceOp2, Layout, Result, Tensor};
 use std::cell::RefCell;
 
-const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/optim_update.ptx"));
-const MODULE: &str = "vgae_optim_update";
+pub(super) const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/optim_update.ptx"));
+pub(super) const MODULE: &str = "vgae_optim_update";
 
 /// The storages taken so far, in the order of the tensors to write.
-type Held<'s> = Vec<(&'s mut CudaStorage, Layout)>;
+pub(super) type Held<'s> = Vec<(&'s mut CudaStorage, Layout)>;
 /// What runs once every tensor to write is held: (those, the read-only source and its layout).
-type Body<'b> = dyn FnMut(Held<'_>, &CudaStorage, &Layout) -> Result<()> + 'b;
+pub(super) type Body<'b> = dyn FnMut(Held<'_>, &CudaStorage, &Layout) -> Result<()> + 'b;
 
 /// An in-place op on the next tensor to write (`InplaceOp1`), or on the last one with the source
 /// (`InplaceOp2`).
@@ -31,7 +31,12 @@ struct Nest<'a, 'h, 'b> {
 }
 
 /// Runs `body` with `dst` (at least one tensor) writable and `src` readable.
-fn nest(dst: &[&Tensor], held: Held<'_>, src: &Tensor, body: &mut Body<'_>) -> Result<()> {
+pub(super) fn nest(
+    dst: &[&Tensor],
+    held: Held<'_>,
+    src: &Tensor,
+    body: &mut Body<'_>,
+) -> Result<()> {
     let Some((first, rest)) = dst.split_first() else {
         bail!("optimiser update: nothing to write");
     };
@@ -99,7 +104,7 @@ impl InplaceOp2 for Nest<'_, '_, '_> {
     }
 }
 
-fn view_mut<'a>(s: &'a mut CudaStorage, l: &Layout) -> Result<CudaViewMut<'a, f32>> {
+pub(super) fn view_mut<'a>(s: &'a mut CudaStorage, l: &Layout) -> Result<CudaViewMut<'a, f32>> {
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(s.as_cuda_slice_mut::<f32>()?.slice_mut(a..b)),
         None => bail!("optimiser update: expected a contiguous tensor"),

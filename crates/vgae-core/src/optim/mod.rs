@@ -5,6 +5,8 @@ mod adagrad;
 mod adam;
 #[cfg(feature = "cuda")]
 mod cuda_update;
+#[cfg(feature = "cuda")]
+mod cuda_update_all;
 mod fused;
 
 pub use adagrad::Adagrad;

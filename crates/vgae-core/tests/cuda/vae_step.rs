@@ -66,34 +66,58 @@ fn vae_step_on_cuda_matches_cpu_and_repeats_bit_for_bit() {
     }
 }
 
+/// Both optimisers over four parameters (one launch for all of them on CUDA, `optim/cuda_update_all.rs`):
+/// several blocks and a ragged last one, tensors that share a block, and one without a gradient (left as
+/// it is); every tensor equals the CPU's bit for bit after three steps.
 #[test]
 fn optimiser_updates_on_cuda_equal_the_cpu_bit_for_bit() {
     let gpu = gpu();
     let mut rng = RunRng::new(8);
-    let n = 70_001; // several blocks and a ragged last one
-    let init = rng.normal(&[n], &Device::Cpu).unwrap();
-    let grads: Vec<Tensor> = (0..3)
-        .map(|_| rng.normal(&[n], &Device::Cpu).unwrap())
+    let sizes = [70_001, 5, 300, 3000];
+    let init: Vec<Tensor> = sizes
+        .iter()
+        .map(|&n| rng.normal(&[n], &Device::Cpu).unwrap())
         .collect();
-    type Make = fn(Var) -> Box<dyn Optimizer>;
+    // Parameter 2 gets no gradient.
+    let grads: Vec<Vec<Option<Tensor>>> = (0..3)
+        .map(|_| {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(k, &n)| (k != 2).then(|| rng.normal(&[n], &Device::Cpu).unwrap()))
+                .collect()
+        })
+        .collect();
+    type Make = fn(Vec<(String, Var)>) -> Box<dyn Optimizer>;
     let makers: [(&str, Make); 2] = [
-        ("adam", |v| {
-            Box::new(Adam::new(vec![("p".into(), v)], 0.01).unwrap())
-        }),
-        ("adagrad", |v| {
-            Box::new(Adagrad::new(vec![("p".into(), v)], 0.01).unwrap())
-        }),
+        ("adam", |p| Box::new(Adam::new(p, 0.01).unwrap())),
+        ("adagrad", |p| Box::new(Adagrad::new(p, 0.01).unwrap())),
     ];
     for (name, make) in makers {
         let run = |dev: &Device| {
-            let v = Var::from_tensor(&init.to_device(dev).unwrap()).unwrap();
-            let mut opt = make(v.clone());
-            for g in &grads {
+            let vars: Vec<Var> = init
+                .iter()
+                .map(|t| Var::from_tensor(&t.to_device(dev).unwrap()).unwrap())
+                .collect();
+            let named = vars
+                .iter()
+                .enumerate()
+                .map(|(k, v)| (format!("p{k}"), v.clone()))
+                .collect();
+            let mut opt = make(named);
+            for step in &grads {
                 let mut store = GradStore::default();
-                store.insert(v.as_tensor(), g.to_device(dev).unwrap());
+                for (v, g) in vars.iter().zip(step) {
+                    if let Some(g) = g {
+                        store.insert(v.as_tensor(), g.to_device(dev).unwrap());
+                    }
+                }
                 opt.step(&store).unwrap();
             }
-            let mut out = vec![bits(&v.as_tensor().to_device(&Device::Cpu).unwrap())];
+            let mut out: Vec<Vec<u32>> = vars
+                .iter()
+                .map(|v| bits(&v.as_tensor().to_device(&Device::Cpu).unwrap()))
+                .collect();
             out.extend(
                 opt.state()
                     .iter()
@@ -105,8 +129,17 @@ fn optimiser_updates_on_cuda_equal_the_cpu_bit_for_bit() {
         assert_eq!(c.len(), g.len());
         for (k, (a, b)) in c.iter().zip(&g).enumerate() {
             let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
-            assert_eq!(same, n, "{name}: tensor {k} (0 = the parameter) differs");
+            assert_eq!(
+                same,
+                a.len(),
+                "{name}: tensor {k} (0–3 the parameters, then states) differs"
+            );
         }
+        assert_eq!(
+            c[2],
+            bits(&init[2]),
+            "{name}: the parameter without a gradient moved"
+        );
     }
 }
 
