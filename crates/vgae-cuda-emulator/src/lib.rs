@@ -173,11 +173,12 @@ pub fn launch_with_buffers(
     let mut detail: c_int = 0;
     let status = {
         let _one = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: `params` holds one pointer per argument to a live value (a scalar, or a buffer's data
-        // pointer) and the emulator checks their count and type tags against the kernel's parameters
-        // before calling it; every buffer (those the tables point at included) outlives the call. What
-        // the kernel reads or writes inside the buffers is bounded by their lengths only through its size
+        // `params` holds one pointer per argument to a live value (a scalar, or a buffer's data pointer)
+        // and the emulator checks their count and type tags against the kernel's parameters before
+        // calling it; every buffer (those the tables point at included) outlives the call. What the
+        // kernel reads or writes inside the buffers is bounded by their lengths only through its size
         // arguments, as on the GPU: the guard elements catch overruns of up to GUARD elements.
+        // SAFETY: as just said.
         unsafe {
             vgae_emu_launch(
                 cname.as_ptr(),

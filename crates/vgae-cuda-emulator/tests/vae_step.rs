@@ -154,40 +154,28 @@ fn launch_refuses_a_wrong_argument_list_naming_it() {
 #[test]
 fn launch_catches_overruns_and_writes_into_inputs() {
     let (y, b) = ([1f32; 12], [0f32; 3]);
+    // bias_act_f32(y, b, out, rows, cols = 3, identity).
+    let run = |out: Arg, rows: u32| {
+        let mut args = [
+            Arg::Floats(&y),
+            Arg::Floats(&b),
+            out,
+            Arg::U32(rows),
+            Arg::U32(3),
+            Arg::U32(0),
+        ];
+        launch(
+            "bias_act_f32",
+            [1, 1, 1],
+            [1024, 1, 1],
+            &mut args,
+            Order::Forward,
+        )
+        .unwrap_err()
+    };
     let mut out = [0f32; 6];
-    let mut args = [
-        Arg::Floats(&y),
-        Arg::Floats(&b),
-        Arg::FloatsOut(&mut out),
-        Arg::U32(4),
-        Arg::U32(3),
-        Arg::U32(0),
-    ];
-    let e = launch(
-        "bias_act_f32",
-        [1, 1, 1],
-        [1024, 1, 1],
-        &mut args,
-        Order::Forward,
-    )
-    .unwrap_err();
+    let e = run(Arg::FloatsOut(&mut out), 4);
     assert!(e.contains("past the end of argument 2"), "{e}");
-    let out = [0f32; 6];
-    let mut args = [
-        Arg::Floats(&y),
-        Arg::Floats(&b),
-        Arg::Floats(&out),
-        Arg::U32(2),
-        Arg::U32(3),
-        Arg::U32(0),
-    ];
-    let e = launch(
-        "bias_act_f32",
-        [1, 1, 1],
-        [1024, 1, 1],
-        &mut args,
-        Order::Forward,
-    )
-    .unwrap_err();
+    let e = run(Arg::Floats(&out), 2);
     assert!(e.contains("into input argument 2"), "{e}");
 }
