@@ -12,17 +12,23 @@ use vgae_core::vae::config::{Activation, Arch, Likelihood, VaeConfig};
 use vgae_core::vae::{with_host_kernels, KernelGeometry, Vae};
 use vgae_cuda_emulator::{launch, Arg, Order};
 
-fn emulated(
+/// The emulated kernels as the step's [`vgae_core::vae::HostKernels`]: a block's threads in reverse order
+/// when `REVERSE`.
+fn emulated<const REVERSE: bool>(
     name: &str,
     g: KernelGeometry,
     inputs: &[&[f32]],
     outputs: &mut [Vec<f32>],
     dims: &[u32],
-    order: Order,
 ) -> Result<(), String> {
     let mut args: Vec<Arg> = inputs.iter().map(|v| Arg::Floats(v)).collect();
     args.extend(outputs.iter_mut().map(|v| Arg::FloatsOut(v)));
     args.extend(dims.iter().map(|&d| Arg::U32(d)));
+    let order = if REVERSE {
+        Order::Reverse
+    } else {
+        Order::Forward
+    };
     launch(name, g.grid, g.block, &mut args, order)?;
     // The step's outputs start as NaN: every element must have been written.
     for (k, o) in outputs.iter().enumerate() {
@@ -31,26 +37,6 @@ fn emulated(
         }
     }
     Ok(())
-}
-
-fn forward(
-    n: &str,
-    g: KernelGeometry,
-    i: &[&[f32]],
-    o: &mut [Vec<f32>],
-    d: &[u32],
-) -> Result<(), String> {
-    emulated(n, g, i, o, d, Order::Forward)
-}
-
-fn reverse(
-    n: &str,
-    g: KernelGeometry,
-    i: &[&[f32]],
-    o: &mut [Vec<f32>],
-    d: &[u32],
-) -> Result<(), String> {
-    emulated(n, g, i, o, d, Order::Reverse)
 }
 
 fn flat(t: &Tensor) -> Vec<f32> {
@@ -86,8 +72,10 @@ fn vae_step_kernels_match_their_rust_twins_in_the_real_step() {
         let x = rng.uniform(0.0, 1.0, &[rows, 300], &dev).unwrap();
         let eps = rng.normal(&[rows, 4], &dev).unwrap();
         let (want_loss, want) = m.device_grads(&x, &eps).unwrap();
-        let (loss, got) = with_host_kernels(forward, || m.device_grads(&x, &eps)).unwrap();
-        let (loss_r, got_r) = with_host_kernels(reverse, || m.device_grads(&x, &eps)).unwrap();
+        let (loss, got) =
+            with_host_kernels(emulated::<false>, || m.device_grads(&x, &eps)).unwrap();
+        let (loss_r, got_r) =
+            with_host_kernels(emulated::<true>, || m.device_grads(&x, &eps)).unwrap();
         assert_close(
             &flat(&loss),
             &flat(&want_loss),
