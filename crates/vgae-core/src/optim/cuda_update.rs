@@ -1,6 +1,7 @@
 //! The optimisers' updates in place on CUDA tensors (`kernels/optim_update.cu`), one launch per parameter
 //! (all parameters in one: [`super::cuda_update_all`]), where the tensor-op path launched about ten and
-//! allocated as many temporaries (a third of a small model's step). Same f32 operations in the same order as the CPU's [`super::fused`], so the same bits.
+//! allocated as many temporaries (a third of a small model's step). Same f32 operations in the same order
+//! as the CPU's [`super::fused`], so the same bits.
 //!
 //! Candle's in-place ops have one destination; an update writing two or three tensors runs an op on the
 //! first that runs one on the next inside it ([`nest`]), as the CPU's Adagrad does. The tensors are the
