@@ -5,6 +5,7 @@
 
 use super::passes::Launch;
 use crate::{Error, Result};
+use std::cell::Cell;
 
 /// Threads per block of the row and single-block kernels (`ROW_THREADS` in vae_step.cu).
 const ROW_THREADS: u32 = 256;
@@ -52,7 +53,7 @@ pub type HostKernels =
     fn(&str, KernelGeometry, &[&[f32]], &mut [Vec<f32>], &[u32]) -> std::result::Result<(), String>;
 
 thread_local! {
-    pub(super) static HOST_KERNELS: std::cell::Cell<Option<HostKernels>> = const { std::cell::Cell::new(None) };
+    pub(super) static HOST_KERNELS: Cell<Option<HostKernels>> = const { Cell::new(None) };
 }
 
 /// Runs `f` with the CPU step's passes done by `kernels` instead of their Rust twins, on this thread: how
