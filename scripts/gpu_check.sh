@@ -7,8 +7,9 @@
 #     and, with NCCL_TEST set, the NCCL backend's tests with WORLD_SIZE=1;
 #  2. benchmark: epoch times for Cora, Citeseer, Pubmed (dense, sampled) and the MNIST VAE on the GPU, and the
 #     exact dense loss on SBM graphs of SBM_NODES nodes (default 100000,1000000); the MNIST VAE by the device
-#     step, by autograd and on the CPU (test -ELBO within 1 nat of the CPU's), and PyTorch's VAE, dense port
-#     and PyG GAE on the same GPU where a CUDA build of torch is importable;
+#     step (with one optimiser launch for all parameters, and with one each), by autograd and on the CPU
+#     (test -ELBO within 1 nat of the CPU's), and PyTorch's VAE, dense port and PyG GAE on the same GPU where
+#     a CUDA build of torch is importable;
 #  3. Table 1's autoencoder rows on the GPU with TABLE1_SEEDS seeds (default 10; 0 skips it);
 #  4. the benchmark of 2 on the same machine's CPU.
 # Every step has its own time limit (seconds, STEP_LIMIT, default 240), so one hung step cannot eat the rest;
