@@ -232,30 +232,34 @@ fn unstage(a: &mut Arg, s: &Staged) -> Result<(), &'static str> {
     const INPUT: &str = "wrote into input";
     match (a, s) {
         (Arg::Floats(v), Staged::F32(w)) => {
-            check_guard(&w[v.len()..], GUARD_F32).map_err(|_| OVERRUN)?;
+            if !intact(&w[v.len()..], |x| x.to_bits() == GUARD_F32) {
+                return Err(OVERRUN);
+            }
             if v.iter().zip(w).any(|(x, y)| x.to_bits() != y.to_bits()) {
                 return Err(INPUT);
             }
         }
         (Arg::FloatsOut(v), Staged::F32(w)) => {
-            check_guard(&w[v.len()..], GUARD_F32).map_err(|_| OVERRUN)?;
+            if !intact(&w[v.len()..], |x| x.to_bits() == GUARD_F32) {
+                return Err(OVERRUN);
+            }
             let n = v.len();
             v.copy_from_slice(&w[..n]);
         }
         (Arg::DoublesOut(v), Staged::F64(w)) => {
-            if w[v.len()..].iter().any(|x| x.to_bits() != GUARD_F64) {
+            if !intact(&w[v.len()..], |x| x.to_bits() == GUARD_F64) {
                 return Err(OVERRUN);
             }
             let n = v.len();
             v.copy_from_slice(&w[..n]);
         }
         (Arg::Indices(v), Staged::U32(w))
-            if w[..v.len()] != **v || w[v.len()..].iter().any(|&x| x != u32::MAX) =>
+            if w[..v.len()] != **v || !intact(&w[v.len()..], |x| x == u32::MAX) =>
         {
             return Err(INPUT);
         }
         (Arg::Pointers(at, then), Staged::U64(w))
-            if w[at.len() + then.len()..].iter().any(|&x| x != u64::MAX) =>
+            if !intact(&w[at.len() + then.len()..], |x| x == u64::MAX) =>
         {
             return Err(OVERRUN);
         }
@@ -271,14 +275,12 @@ fn padded<T: Copy>(v: &[T], guard: T) -> Vec<T> {
     out
 }
 
-fn check_guard(tail: &[f32], bits: u32) -> Result<(), ()> {
-    match tail.iter().all(|x| x.to_bits() == bits) {
-        true => Ok(()),
-        false => Err(()),
-    }
+/// Whether every guard element after a buffer still holds its value.
+fn intact<T: Copy>(tail: &[T], guard: impl Fn(T) -> bool) -> bool {
+    tail.iter().all(|&x| guard(x))
 }
 
-/// Blocks of `threads` for one thread per element of `n` (cudarc's `LaunchConfig::for_num_elems`: 1024
+/// (grid, block) for one thread per element of `n` (cudarc's `LaunchConfig::for_num_elems`: 1024
 /// threads per block).
 pub fn for_num_elems(n: u32) -> ([u32; 3], [u32; 3]) {
     const THREADS: u32 = 1024;
